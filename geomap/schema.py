@@ -1,0 +1,206 @@
+"""The facility data model: field names, enumerations, the JSON Schema, validation.
+
+The JSON Schema shipped beside this module (``facility.schema.json``) is the single
+definition: ``geomap schema`` prints it, the validator enforces it, exports are
+checked against it, and ``docs/data-model.md`` is tested against it.
+"""
+
+import datetime as dt
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import jsonschema
+
+SCHEMA_RESOURCE = "facility.schema.json"
+
+
+@cache
+def facility_schema():
+    """The JSON Schema of one facility's properties (a fresh parse, cached)."""
+    return json.loads(resources.files(__package__).joinpath(SCHEMA_RESOURCE).read_text("utf-8"))
+
+
+def _enum(field):
+    return tuple(facility_schema()["properties"][field]["enum"])
+
+
+#: Property names in documented order (the column order of every table geomap writes).
+FIELDS = tuple(facility_schema()["properties"])
+#: Properties that hold lists (JSON arrays); empty list when unknown.
+LIST_FIELDS = tuple(name for name, spec in facility_schema()["properties"].items() if spec.get("type") == "array")
+REQUIRED = tuple(facility_schema()["required"])
+STATUSES = _enum("status")
+PRECISIONS = _enum("location_precision")
+FACILITY_TYPES = _enum("facility_type")
+#: Precisions coarser than the facility itself: drawn and labelled as approximate.
+APPROXIMATE_PRECISIONS = tuple(p for p in PRECISIONS if p != "site")
+
+#: Filled in by geocoding: not required of a facility that has no geometry yet.
+LOCATION_FIELDS = ("location_precision", "location_source")
+
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+def is_date(value):
+    """True for a real calendar date ``YYYY-MM-DD`` or month ``YYYY-MM`` (ISO 8601)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        if _MONTH.match(value):
+            dt.date.fromisoformat(value + "-01")
+        else:
+            dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_http_url(value):
+    """True for an absolute http(s) URL: the only links geomap ever renders."""
+    return isinstance(value, str) and re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.I) is not None
+
+
+_FORMATS = jsonschema.FormatChecker(formats=())
+_FORMATS.checks("date-or-month")(lambda value: not isinstance(value, str) or is_date(value))
+
+
+@cache
+def _validator():
+    schema = facility_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=_FORMATS)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one feature: printed by the CLI as one line."""
+
+    file: str
+    index: int | None  # position in the FeatureCollection (0-based); None for the file itself
+    id: str | None
+    field: str | None
+    message: str
+
+    def __str__(self):
+        where = [str(self.file)]
+        if self.index is not None:
+            where.append(f"feature {self.index}" + (f" (id={self.id})" if self.id else ""))
+        if self.field:
+            where.append(self.field)
+        return ": ".join(where + [self.message])
+
+
+def _describe(error):
+    """A short, fix-oriented sentence for one jsonschema error."""
+    value = error.instance
+    kind = error.validator
+    if kind == "enum":
+        return f"{value!r} is not one of: {', '.join(map(str, error.validator_value))}"
+    if kind == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        return f"missing {missing[0] if missing else 'a required property'}"
+    if kind == "pattern" or kind == "format" or (kind == "anyOf" and isinstance(value, str)):
+        if is_date(value) or is_http_url(value):
+            return error.message
+        if re.match(r"^\d", str(value)):
+            return f"{value!r} is not an ISO date: write YYYY-MM-DD (or YYYY-MM)"
+        if "://" in str(value) or str(value).lower().startswith(("javascript:", "data:", "www.")):
+            return f"{value!r} is not an http(s) URL"
+        return f"{value!r} does not match the expected form"
+    if kind == "type":
+        return f"{value!r} should be {error.validator_value if isinstance(error.validator_value, str) else ' or '.join(error.validator_value)}"
+    if kind == "minimum":
+        return f"{value!r} is negative: counts are whole numbers ≥ 0"
+    return error.message
+
+
+def _field_path(error):
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        path += missing[:1]
+    return ".".join(path) or None
+
+
+def validate_properties(properties):
+    """Yield ``(field, message)`` for every way ``properties`` breaks the schema."""
+    errors = sorted(_validator().iter_errors(properties), key=lambda e: list(map(str, e.absolute_path)))
+    seen = set()
+    for error in errors:
+        # allOf/if-then repeats a nested error at the parent: report each field once
+        leaf = error
+        while leaf.context:
+            leaf = min(leaf.context, key=lambda e: len(e.absolute_path) * -1)
+        item = (_field_path(leaf) or _field_path(error), _describe(leaf))
+        if item not in seen:
+            seen.add(item)
+            yield item
+
+
+def _check_geometry(geometry):
+    """Return a problem message for a geometry that is not a WGS84 Point, else None."""
+    if geometry is None:
+        return "no geometry: add coordinates (lon, lat) or run `geomap geocode`"
+    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
+        kind = geometry.get("type") if isinstance(geometry, dict) else type(geometry).__name__
+        return f"is a {kind}, not a Point: one point per facility"
+    coords = geometry.get("coordinates")
+    if not isinstance(coords, list) or len(coords) not in (2, 3) or not all(
+        isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(c) for c in coords
+    ):
+        return f"coordinates {coords!r} are not [lon, lat]"
+    lon, lat = coords[:2]
+    if not -180 <= lon <= 180:
+        return f"longitude {lon} is outside -180..180"
+    if not -90 <= lat <= 90:
+        hint = " (are lon and lat swapped?)" if -90 <= lon <= 90 and -180 <= lat <= 180 else ""
+        return f"latitude {lat} is outside -90..90{hint}"
+    return None
+
+
+def validate_collection(collection, file="<input>", require_geometry=True):
+    """Check a parsed GeoJSON FeatureCollection of facilities; return a list of Problems.
+
+    Checks structure (FeatureCollection of Point features, WGS84 ranges), every
+    property against the schema, and that ids are unique. An empty list means valid.
+    """
+    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
+        found = collection.get("type") if isinstance(collection, dict) else type(collection).__name__
+        return [Problem(file, None, None, None, f"expected a GeoJSON FeatureCollection, found {found!r}")]
+    features = collection.get("features")
+    if not isinstance(features, list):
+        return [Problem(file, None, None, "features", "must be a list of Feature objects")]
+    if "crs" in collection:
+        crs = json.dumps(collection["crs"])
+        if "4326" not in crs and "CRS84" not in crs:
+            return [Problem(file, None, None, "crs", f"{crs} is not WGS84: reproject to EPSG:4326 lon/lat (RFC 7946)")]
+    problems = []
+    first_index = {}
+    for index, feature in enumerate(features):
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            problems.append(Problem(file, index, None, None, "is not a GeoJSON Feature"))
+            continue
+        properties = feature.get("properties")
+        if not isinstance(properties, dict):
+            problems.append(Problem(file, index, None, "properties", "must be an object"))
+            continue
+        fid = properties.get("id") if isinstance(properties.get("id"), str) else None
+        if fid is not None:
+            if fid in first_index:
+                problems.append(Problem(file, index, fid, "id", f"duplicate of feature {first_index[fid]}: ids must be unique"))
+            else:
+                first_index[fid] = index
+        geometry_problem = _check_geometry(feature.get("geometry"))
+        if geometry_problem and (require_geometry or feature.get("geometry") is not None):
+            problems.append(Problem(file, index, fid, "geometry", geometry_problem))
+        unlocated = feature.get("geometry") is None and not require_geometry
+        for field, message in validate_properties(properties):
+            if unlocated and field in LOCATION_FIELDS:
+                continue  # geocoding will fill these in
+            problems.append(Problem(file, index, fid, field, message))
+    return problems
