@@ -53,10 +53,11 @@ def from_records(records, geometries):
     for record in records:
         extra.extend(key for key in record if key not in FIELDS and key not in extra and key != "geometry")
     columns = list(FIELDS) + extra
-    frame = pd.DataFrame.from_records(
+    frame = pd.DataFrame(
         [[record.get(column, [] if column in LIST_FIELDS else None) for column in columns] for record in records],
         columns=columns,
-    ).astype(object)
+        dtype=object,
+    )
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(list(geometries), crs=CRS, index=frame.index), crs=CRS)
 
 

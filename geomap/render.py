@@ -1,0 +1,260 @@
+"""Render facilities to one interactive HTML map (folium + vendored Leaflet).
+
+The page is self-contained by default: every script, style, image and the country
+outline are inlined from the pinned copies under ``geomap/assets/vendor`` (see
+``manifest.json``), so it opens with no network at all. Markers are built in the
+browser by ``assets/geomap.js`` from one compact JSON payload, not emitted as one
+folium Marker per facility: that keeps 100,000 facilities to a few seconds and a
+file smaller than their GeoJSON.
+
+Every value from the data is serialised as JSON inside a non-executable
+``<script type="application/json">`` block (with ``<``, ``>`` and ``&`` escaped) and
+reaches the page through ``textContent`` only.
+"""
+
+import base64
+import html
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import folium
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from .errors import InputError
+from .files import atomic_write
+from .labels import LABELS, LANGUAGES
+
+#: Decimal places kept for coordinates in the page: 5 places is about 1 m.
+COORD_DECIMALS = 5
+TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+TILE_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+
+# (package, file name) in load order; styles first, scripts after.
+_STYLES = [("leaflet", "leaflet.css"), ("leaflet.markercluster", "MarkerCluster.css"),
+           ("leaflet.markercluster", "MarkerCluster.Default.css"), ("leaflet.fullscreen", "Control.FullScreen.css")]
+_SCRIPTS = [("leaflet", "leaflet.js"), ("leaflet.markercluster", "leaflet.markercluster.js"),
+            ("leaflet.fullscreen", "Control.FullScreen.umd.js"), ("topojson-client", "topojson-client.min.js")]
+_OUTLINE = ("world-atlas", "countries-110m.json")
+_DATA_ID, _OUTLINE_ID = "gm-data", "gm-outline"
+
+
+@dataclass(frozen=True)
+class MapOptions:
+    """What the map shows and how it is packaged (mirrors ``geomap build`` options)."""
+
+    lang: str = "en"
+    title: str | None = None
+    subtitle: str | None = None
+    as_of: str | None = None
+    embed: bool = False
+    cluster: bool = True
+    cdn: bool = False
+    tiles: bool = True
+
+    def __post_init__(self):
+        if self.lang not in LANGUAGES:
+            raise InputError(f"--lang {self.lang!r}: choose one of {', '.join(LANGUAGES)}")
+
+
+def _assets():
+    return resources.files(__package__).joinpath("assets")
+
+
+@cache
+def manifest():
+    """The vendored front-end files: package, version, licence, SHA-256, CDN URL."""
+    data = json.loads(_assets().joinpath("manifest.json").read_text("utf-8"))
+    return {(p["name"], f["path"].rsplit("/", 1)[-1]): {**f, "package": p["name"], "version": p["version"]}
+            for p in data["packages"] for f in p["files"]}
+
+
+def _vendor_text(package, name):
+    return _assets().joinpath("vendor", package, name).read_text("utf-8")
+
+
+def _inline_css(package, name):
+    """A vendored stylesheet with its relative ``url()`` images turned into data URIs."""
+
+    def data_uri(match):
+        ref = match.group(2)
+        if ref.startswith(("data:", "#")):
+            return match.group(0)
+        image = _assets().joinpath("vendor", package, ref.rsplit("/", 1)[-1])
+        if not image.is_file():  # an image the map never uses (Leaflet's default pin): no request at all
+            return "none"
+        return f"url(data:image/png;base64,{base64.b64encode(image.read_bytes()).decode()})"
+
+    return re.sub(r"url\((['\"]?)([^'\")]+)\1\)", data_uri, _vendor_text(package, name))
+
+
+def json_for_script(value):
+    """Serialise ``value`` as JSON that cannot close or break out of a <script> element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _head_assets(cdn):
+    """<style>/<script> tags for the vendored files, inline or linked to the pinned CDN copies."""
+    parts = []
+    for package, name in _STYLES:
+        if cdn:
+            entry = manifest()[(package, name)]
+            parts.append(f'<link rel="stylesheet" href="{entry["cdn"]}" integrity="{entry["integrity"]}" crossorigin="anonymous">')
+        else:
+            parts.append(f"<style>/* {package} {manifest()[(package, name)]['version']} */\n{_inline_css(package, name)}</style>")
+    parts.append(f"<style>{_assets().joinpath('geomap.css').read_text('utf-8')}</style>")
+    for package, name in _SCRIPTS:
+        entry = manifest()[(package, name)]
+        if cdn:
+            parts.append(f'<script src="{entry["cdn"]}" integrity="{entry["integrity"]}" crossorigin="anonymous"></script>')
+        else:
+            parts.append(f"<script>/* {package} {entry['version']} */\n{_vendor_text(package, name)}</script>")
+    parts.append(f"<script>{_assets().joinpath('geomap.js').read_text('utf-8')}</script>")
+    return "\n".join(parts)
+
+
+def _content_security_policy(options):
+    """Defence in depth: the page may load nothing but its tiles (and, with --cdn, its pinned scripts)."""
+    sources = "'unsafe-inline'" + (" https://cdn.jsdelivr.net" if options.cdn else "")
+    images = "data:" + (" https://tile.openstreetmap.org" if options.tiles else "")
+    return (f"default-src 'none'; script-src {sources}; style-src {sources}; img-src {images}; "
+            "connect-src 'none'; font-src 'none'; base-uri 'none'; form-action 'none'")
+
+
+# --- the compact payload --------------------------------------------------------
+
+PAYLOAD_FIELDS = ("id", "name", "other_name", "aliases", "status", "status_date", "status_source", "detainees",
+                  "qualifier", "as_of", "count_source", "note_count", "precision", "location_source", "operator",
+                  "facility_type", "place", "notes", "sources", "history", "counts", "lat", "lon")
+
+
+def _column(facilities, name):
+    return facilities[name].tolist() if name in facilities.columns else [None] * len(facilities)
+
+
+def _latest_note(counts, as_of):
+    for count in reversed(counts or []):
+        if count.get("as_of") == as_of and count.get("note"):
+            return count["note"]
+    return None
+
+
+def payload_rows(facilities, lang):
+    """One list per facility, in :data:`PAYLOAD_FIELDS` order: only what the page shows."""
+    names, names_en = _column(facilities, "name"), _column(facilities, "name_en")
+    if lang == "en":
+        shown = [en or name for name, en in zip(names, names_en)]
+        other = [name if en else None for name, en in zip(names, names_en)]
+    else:
+        shown, other = names, names_en
+    xs = facilities.geometry.x.round(COORD_DECIMALS).tolist()
+    ys = facilities.geometry.y.round(COORD_DECIMALS).tolist()
+    counts_col, as_of_col = _column(facilities, "detainee_counts"), _column(facilities, "detainees_as_of")
+    places = [", ".join(part for part in (city, state) if part) or None
+              for city, state in zip(_column(facilities, "city"), _column(facilities, "state"))]
+    history = [[[e["status"], e["date"], e.get("source")] for e in events or []]
+               for events in _column(facilities, "status_history")]
+    counts = [[[c["detainees"], c.get("qualifier"), c["as_of"], c.get("source")] for c in series or []]
+              for series in counts_col]
+    notes_for_count = [_latest_note(series, as_of) for series, as_of in zip(counts_col, as_of_col)]
+    columns = [
+        _column(facilities, "id"), shown, other, [list(a or []) for a in _column(facilities, "aliases")],
+        _column(facilities, "status"), _column(facilities, "status_date"), _column(facilities, "status_source"),
+        [None if d is None else int(d) for d in _column(facilities, "detainees")],
+        _column(facilities, "detainees_qualifier"), as_of_col, _column(facilities, "detainees_source"),
+        notes_for_count, _column(facilities, "location_precision"), _column(facilities, "location_source"),
+        _column(facilities, "operator"), _column(facilities, "facility_type"), places, _column(facilities, "notes"),
+        [list(s or []) for s in _column(facilities, "sources")], history, counts, ys, xs,
+    ]
+    return [list(row) for row in zip(*columns)]
+
+
+def data_as_of(facilities, options):
+    """The date the map describes: ``--as-of`` if given, else the newest dated figure or status."""
+    if options.as_of:
+        return options.as_of
+    dates = [d for col in ("detainees_as_of", "status_date") for d in _column(facilities, col) if d]
+    return max(dates) if dates else None
+
+
+def national_headline(facilities, as_of):
+    """The latest nationwide total on or before ``as_of`` (from ``attrs["national_totals"]``)."""
+    totals = [t for t in facilities.attrs.get("national_totals") or [] if not as_of or t["as_of"] <= as_of]
+    return max(totals, key=lambda t: t["as_of"]) if totals else None
+
+
+def build_payload(facilities, options):
+    labels = LABELS[options.lang]
+    as_of = data_as_of(facilities, options)
+    return {
+        "lang": options.lang,
+        "labels": labels,
+        "title": options.title or labels["title"],
+        "subtitle": options.subtitle if options.subtitle is not None else labels["subtitle"],
+        "as_of": as_of,
+        "national": national_headline(facilities, as_of),
+        "options": {"embed": options.embed, "cluster": options.cluster},
+        "fields": PAYLOAD_FIELDS,
+        "rows": payload_rows(facilities, options.lang),
+    }
+
+
+# --- the page --------------------------------------------------------------------
+
+
+class _Bootstrap(MacroElement):
+    """Calls geomap.render() once folium has created the Leaflet map."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "geomap.render({{ this._parent.get_name() }}, {{ this.data_id|tojson }}, {{ this.outline_id|tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self):
+        super().__init__()
+        self.data_id, self.outline_id = _DATA_ID, _OUTLINE_ID
+
+
+class _PinnedMap(folium.Map):
+    """A folium Map without folium's CDN defaults (jQuery, Bootstrap, Font Awesome):
+    the page gets exactly the pinned Leaflet files it uses, from :func:`_head_assets`."""
+
+    default_js = []
+    default_css = []
+
+
+def render_html(facilities, options=MapOptions()):
+    """Return the map page for ``facilities`` as one HTML string."""
+    payload = build_payload(facilities, options)
+    figure = folium.Figure(title=html.escape(payload["title"]))
+    figure.header.add_child(Element(
+        f'<meta http-equiv="Content-Security-Policy" content="{_content_security_policy(options)}">'), name="csp")
+    figure.header.add_child(Element(_head_assets(options.cdn)), name="geomap_assets")
+    fmap = _PinnedMap(location=[0, 0], zoom_start=2, tiles=None, prefer_canvas=False,
+                      width="100%", height="100%", control_scale=False)
+    fmap.options["maxZoom"] = 18  # folium passes max_zoom to tiles only; clustering needs it on the map
+    figure.add_child(fmap)
+    if options.tiles:
+        folium.TileLayer(TILE_URL, attr=TILE_ATTRIBUTION, name="OpenStreetMap", max_zoom=19).add_to(fmap)
+    figure.html.add_child(Element(
+        f'<script type="application/json" id="{_DATA_ID}">{json_for_script(payload)}</script>'), name="geomap_data")
+    # The outline is data, not code: inlined even with --cdn, so the map stays readable without tiles.
+    figure.html.add_child(Element(
+        f'<script type="application/json" id="{_OUTLINE_ID}">{json_for_script(json.loads(_vendor_text(*_OUTLINE)))}</script>'),
+        name="geomap_outline")
+    fmap.add_child(_Bootstrap())
+    return figure.render()
+
+
+def write_map(facilities, output, options=MapOptions()):
+    """Render and write the map atomically: an earlier file survives any failure."""
+    page = render_html(facilities, options)
+    with atomic_write(output) as handle:
+        handle.write(page)
+    return output

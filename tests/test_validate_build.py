@@ -1,0 +1,168 @@
+"""validate and build: good input passes, every kind of bad input is one line and exit 1."""
+
+import copy
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from geomap import schema
+from geomap.cli import main
+from geomap.errors import InputError
+from geomap.files import atomic_write
+from geomap.load import read_facilities
+from geomap.render import MapOptions, render_html, write_map
+
+from conftest import REPO
+
+SMALL = REPO / "tests/fixtures/small.geojson"
+
+
+def collection():
+    return json.loads(SMALL.read_text("utf-8"))
+
+
+def write(tmp_path, data, name="in.geojson"):
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else json.dumps(data), "utf-8")
+    return path
+
+
+def broken(mutate):
+    data = collection()
+    mutate(data)
+    return data
+
+
+BAD_INPUTS = {
+    "missing file": (None, "no such file"),
+    "broken json": ('{"type": "FeatureCollection", "features": [', "not valid JSON: line 1"),
+    "no geometry": (broken(lambda d: d["features"][0].update(geometry=None)), "feature 0 (id=helicoide): geometry: no geometry"),
+    "duplicate id": (broken(lambda d: d["features"][1]["properties"].update(id="helicoide")), "feature 1 (id=helicoide): id: duplicate of feature 0"),
+    "latitude 200": (broken(lambda d: d["features"][2]["geometry"].update(coordinates=[-67.5, 200])), "feature 2 (id=tocoron): geometry: latitude 200 is outside -90..90"),
+    "unknown status": (broken(lambda d: d["features"][1]["properties"].update(status="reopened")), "feature 1 (id=la_tumba): status: 'reopened' is not one of"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_bad_input_is_one_line_exit_1_and_no_output(tmp_path, case, command):
+    data, expected = BAD_INPUTS[case]
+    path = tmp_path / "missing.geojson" if data is None else write(tmp_path, data)
+    out = tmp_path / "map.html"
+    out.write_text("earlier map")
+    args = [command, str(path)] + (["-o", str(out)] if command == "build" else [])
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert any(expected in line and line.startswith(f"error: {path}") for line in lines), lines
+    assert out.read_text() == "earlier map"  # untouched
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp file left
+
+
+def test_validate_accepts_good_file():
+    result = CliRunner().invoke(main, ["validate", str(SMALL)])
+    assert result.exit_code == 0
+    assert "4 facilities, valid" in result.stderr
+
+
+def test_validation_reports_every_problem_with_the_fix():
+    data = collection()
+    props = data["features"][0]["properties"]
+    props.update(detainees=-1, detainees_as_of="30/01/2026", sources=["javascript:alert(1)"], country="Venezuela")
+    messages = [str(p) for p in schema.validate_collection(data, "x.geojson")]
+    assert any("detainees: -1 is negative" in m for m in messages)
+    assert any("detainees_as_of: '30/01/2026' is not an ISO date: write YYYY-MM-DD" in m for m in messages)
+    assert any("sources.0: 'javascript:alert(1)' is not an http(s) URL" in m for m in messages)
+    assert any("country: 'Venezuela'" in m for m in messages)
+
+
+@pytest.mark.parametrize("value,ok", [("2026-01-30", True), ("2026-01", True), ("2026-02-30", False),
+                                      ("2026-13", False), ("26-01-30", False), ("2026-1-3", False)])
+def test_dates_are_real_iso_dates(value, ok):
+    data = collection()
+    data["features"][0]["properties"]["status_date"] = value
+    assert (schema.validate_collection(data) == []) is ok
+
+
+def test_closure_needs_its_date_and_source():
+    data = collection()
+    del data["features"][0]["properties"]["status_source"]
+    assert [p.field for p in schema.validate_collection(data)] == ["status_source"]
+
+
+def test_swapped_coordinates_get_a_hint():
+    data = collection()
+    data["features"][0]["geometry"]["coordinates"] = [10.49, -166.9]
+    assert "swapped" in str(schema.validate_collection(data)[0])
+
+
+def test_read_facilities_returns_the_documented_frame():
+    facilities = read_facilities(SMALL)
+    assert list(facilities.columns[: len(schema.FIELDS)]) == list(schema.FIELDS)
+    assert facilities.crs.to_epsg() == 4326
+    helicoide = facilities.set_index("id").loc["helicoide"]
+    assert helicoide["detainees"] == 65 and isinstance(helicoide["detainees"], int)
+    assert facilities.set_index("id").loc["la_tumba", "aliases"] == []
+    assert facilities.attrs["inputs"][0]["sha256"]
+
+
+def test_read_facilities_raises_with_all_problems(tmp_path):
+    data = collection()
+    for feature in data["features"]:
+        feature["properties"]["status"] = "x"
+    with pytest.raises(InputError) as error:
+        read_facilities(write(tmp_path, data))
+    assert len(error.value.problems) == 4
+
+
+def test_build_writes_self_contained_map(tmp_path):
+    out = tmp_path / "deep" / "map.html"
+    result = CliRunner().invoke(main, ["build", str(SMALL), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text("utf-8")
+    assert "<script src=" not in page and 'rel="stylesheet"' not in page  # everything inline
+    assert "cdn.jsdelivr" not in page and "bootstrap" not in page.lower() and "jquery" not in page.lower()
+
+
+def test_cdn_links_the_same_pinned_versions_with_integrity(tmp_path):
+    page = render_html(read_facilities(SMALL), MapOptions(cdn=True))
+    assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js" integrity="sha384-' in page
+    assert "leaflet.markercluster@1.5.3" in page
+
+
+def test_fixed_overhead_stays_well_under_500_kb(tmp_path):
+    empty = read_facilities(SMALL).iloc[:0]
+    assert len(render_html(empty).encode()) < 400_000
+
+
+def test_data_cannot_break_out_of_the_payload():
+    facilities = read_facilities(SMALL)
+    facilities.loc[0, "name"] = "</script><script>alert(1)</script>"
+    page = render_html(facilities)
+    assert "</script><script>alert(1)" not in page
+    assert "\\u003c/script\\u003e" in page
+
+
+def test_a_write_that_fails_midway_keeps_the_earlier_file(tmp_path):
+    out = tmp_path / "map.html"
+    out.write_text("earlier map")
+    with pytest.raises(RuntimeError):
+        with atomic_write(out) as handle:
+            handle.write("half a new map")
+            raise RuntimeError("disk full")
+    assert out.read_text() == "earlier map"
+    assert list(tmp_path.iterdir()) == [out]
+
+
+def test_every_command_has_help_with_an_example():
+    for name, command in main.commands.items():
+        result = CliRunner().invoke(main, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert "Example" in result.output, f"{name} --help has no example"
+
+
+def test_version():
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0 and "geomap, version" in result.output
