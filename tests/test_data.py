@@ -1,0 +1,154 @@
+"""The shipped dataset: data/facilities.geojson and data/counts.csv are valid, sourced and agree.
+
+These tests guard the curated data, not the code: every coordinate, count and status has a
+public URL and a date, approximate points say so, the two files tell the same story under the
+join's documented rule (:func:`geomap.join.current_figure`), and no detainee is ever named.
+"""
+
+import csv
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from geomap.cli import main
+from geomap.counts import QUALIFIERS
+from geomap.join import current_figure, current_status, date_key
+from geomap.load import read_json
+from geomap.schema import STATUSES, is_date, is_http_url, validate_collection
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+FACILITIES = DATA / "facilities.geojson"
+COUNTS = DATA / "counts.csv"
+NATIONAL = "national:VE"
+
+#: Detainees named in the research notes (../shared/reference): they must never appear in the data.
+DENY_NAMES = (
+    "Leopoldo López", "Lorent Saleh", "Rocío San Miguel", "Alberto Trentini", "Gerardo Carrero",
+    "Antonio Ledezma", "Daniel Ceballos", "Raúl Baduel", "Iván Simonovis", "Edgar Zambrano",
+    "Miguel Rodríguez Torres", "Trentini", "Simonovis", "Ledezma", "Baduel", "Saleh",
+)
+
+
+def _fold(text):
+    """Lower case without accents, so 'Rocio' matches 'Rocío'."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+@pytest.fixture(scope="module")
+def collection():
+    return read_json(FACILITIES)
+
+
+@pytest.fixture(scope="module")
+def facilities(collection):
+    return {feature["properties"]["id"]: feature["properties"] for feature in collection["features"]}
+
+
+@pytest.fixture(scope="module")
+def rows():
+    with COUNTS.open(encoding="utf-8", newline="") as stream:
+        return list(csv.DictReader(stream))
+
+
+def test_shipped_file_validates(collection):
+    assert validate_collection(collection, str(FACILITIES)) == []
+
+
+def test_cli_validate_passes():
+    result = CliRunner().invoke(main, ["validate", str(FACILITIES)])
+    assert result.exit_code == 0, result.output
+    assert "facilities, valid" in result.output
+
+
+def test_file_is_rfc7946_pretty_utf8(collection):
+    text = FACILITIES.read_text("utf-8")
+    assert "crs" not in collection
+    assert text == json.dumps(collection, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_at_least_twenty_facilities_with_unique_ids(collection):
+    ids = [feature["properties"]["id"] for feature in collection["features"]]
+    assert len(ids) >= 20
+    assert len(ids) == len(set(ids))
+
+
+def test_every_location_has_https_source_and_date(facilities):
+    for fid, props in facilities.items():
+        assert props["location_source"].startswith("https://"), fid
+        assert is_date(props["location_as_of"]), fid
+        assert props["location_source"] in props["sources"], fid
+        assert all(is_http_url(url) for url in props["sources"]), fid
+
+
+def test_every_count_has_date_and_source(facilities):
+    for fid, props in facilities.items():
+        if props["detainees"] is not None:
+            assert is_date(props["detainees_as_of"]) and is_http_url(props["detainees_source"]), fid
+        for count in props["detainee_counts"]:
+            assert is_date(count["as_of"]) and is_http_url(count["source"]), fid
+
+
+def test_imprecise_points_say_so(facilities):
+    for fid, props in facilities.items():
+        if props["location_precision"] != "site":
+            assert "not the facility" in props["notes"], fid
+            assert props["location_precision"] in props["notes"], fid
+
+
+def test_counts_rows_are_sourced_and_dated(rows, facilities):
+    assert rows, "counts.csv has no rows"
+    for number, row in enumerate(rows, start=2):
+        where = f"counts.csv row {number}"
+        assert row["facility"] == NATIONAL or row["facility"] in facilities, where
+        assert is_http_url(row["source"]), where
+        assert row["detainees"] or row["status"], where
+        if row["detainees"]:
+            assert row["detainees"].isdigit() and is_date(row["as_of"]), where
+            assert row["qualifier"] in QUALIFIERS, where
+        if row["status"]:
+            assert row["status"] in STATUSES and is_date(row["status_date"]), where
+
+
+def test_national_totals_present(rows):
+    national = [row for row in rows if row["facility"] == NATIONAL]
+    assert len(national) >= 10
+    assert all(row["detainees"] and not row["status"] for row in national)
+
+
+def _rows_for(rows, fid):
+    counts = [{"detainees": int(r["detainees"]), "qualifier": r["qualifier"], "as_of": r["as_of"],
+               "source": r["source"], "note": r["note"]} for r in rows if r["facility"] == fid and r["detainees"]]
+    events = [{"status": r["status"], "date": r["status_date"], "source": r["source"], "note": r["note"]}
+              for r in rows if r["facility"] == fid and r["status"]]
+    return (sorted(counts, key=lambda c: date_key(c["as_of"])), sorted(events, key=lambda e: date_key(e["date"])))
+
+
+def test_geojson_agrees_with_counts_csv(rows, facilities):
+    for fid, props in facilities.items():
+        counts, events = _rows_for(rows, fid)
+        assert props["detainee_counts"] == counts, fid
+        assert props["status_history"] == events, fid
+        figure = current_figure(counts) if counts else None
+        assert props["detainees"] == (figure and figure["detainees"]), fid
+        assert props["detainees_qualifier"] == (figure and figure["qualifier"]), fid
+        assert props["detainees_as_of"] == (figure and figure["as_of"]), fid
+        assert props["detainees_source"] == (figure and figure["source"]), fid
+        event = current_status(events) if events else None
+        assert props["status"] == (event["status"] if event else "unknown"), fid
+        assert props["status_date"] == (event and event["date"]), fid
+        assert props["status_source"] == (event and event["source"]), fid
+
+
+def test_helicoide_announced_closure_with_seed_figure(facilities):
+    helicoide = facilities["helicoide"]
+    assert (helicoide["status"], helicoide["status_date"]) == ("announced_closure", "2026-01-30")
+    assert {(c["detainees"], c["qualifier"]) for c in helicoide["detainee_counts"]} >= {(80, "up_to")}
+
+
+def test_no_detainee_names_anywhere(collection):
+    text = _fold(FACILITIES.read_text("utf-8") + COUNTS.read_text("utf-8"))
+    for name in DENY_NAMES:
+        assert _fold(name) not in text, name
