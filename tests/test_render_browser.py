@@ -46,10 +46,7 @@ def test_map_draws_every_facility_offline(offline_page, default_map):
 
 def test_clicking_el_helicoide_opens_its_popup(offline_page, default_map):
     page = offline_page.open(default_map)
-    page.evaluate("""() => {
-        const m = geomapMap.markers.find(m => m.facility.id === 'helicoide');
-        return new Promise(done => geomapMap.layer.zoomToShowLayer(m, done));
-    }""")
+    page.evaluate("geomapMap.reveal(geomapMap.data.facilities.find(f => f.id === 'helicoide'), true)")
     page.click("path[data-id=helicoide]")
     popup = page.wait_for_selector(".leaflet-popup-content .gm-popup")
     text = popup.inner_text()

@@ -22,7 +22,7 @@
     return node;
   }
 
-  function isHttp(url) { return typeof url === "string" && /^https?:\/\/[^\s/$.?#][^\s]*$/i.test(url); }
+  function isHttp(url) { return typeof url === "string" && /^https?:\/\/[^\s/?#.][^\s]*$/.test(url); }
 
   function link(url, text) {
     if (!isHttp(url)) return document.createTextNode(text || "");
@@ -185,7 +185,8 @@
 
   function legend(data, t, groups, scale) {
     var box = el("section", { "class": "gm-legend leaflet-control", "aria-label": t.legend });
-    var details = el("details", data.options.embed ? null : { open: "" });
+    var roomy = !data.options.embed && window.innerWidth > 600 && window.innerHeight > 500;
+    var details = el("details", roomy ? { open: "" } : null);
     details.appendChild(el("summary", null, t.legend));
     details.appendChild(el("h2", null, t.legend_status));
     STATUS_ORDER.forEach(function (s) {
@@ -216,7 +217,7 @@
     details.appendChild(el("h2", null, t.legend_precision));
     ["site", "locality"].forEach(function (p) {
       var r = el("div", { "class": "gm-legend-row", "data-precision": p });
-      r.appendChild(symbol("unknown", 7, p !== "site"));
+      r.appendChild(symbol("unknown", 7, p !== "site", true));
       r.appendChild(document.createTextNode(" " + t.precision_names[p]));
       details.appendChild(r);
     });
@@ -335,6 +336,9 @@
     };
     var renderer = data.facilities.length > SVG_LIMIT ? L.canvas({ padding: 0.3 }) : L.svg();
     var groups = { toggle: null };
+    // Popups pan clear of the headline panel at the top.
+    var popupOptions = { maxWidth: 320, minWidth: 220, maxHeight: 380, autoPanPaddingTopLeft: [16, Math.min(150, window.innerHeight * 0.3)],
+                         autoPanPaddingBottomRight: [16, 16] };
     var markers = data.facilities.map(function (f) {
       var hasCount = f.detainees !== null && f.detainees !== undefined;
       var approximate = f.precision !== "site";
@@ -347,7 +351,7 @@
       });
       m.facility = f;
       m.bindTooltip(function () { return el("span", null, altText(f, t)); }, { direction: "top" });
-      m.bindPopup(function () { return popupContent(f, t); }, { maxWidth: 340, autoPanPadding: [20, 20] });
+      m.bindPopup(function () { return popupContent(f, t); }, popupOptions);
       (groups[f.status] = groups[f.status] || []).push(m);
       return m;
     });
@@ -355,10 +359,9 @@
     var drawOrder = markers.slice().sort(function (a, b) { return b.options.radius - a.options.radius; });
 
     var layer = data.options.cluster && markers.length > 1
-      ? L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false, maxClusterRadius: 40, iconCreateFunction: clusterIcon })
+      ? L.markerClusterGroup({ chunkedLoading: true, chunkProgress: clustered, showCoverageOnHover: false,
+                               maxClusterRadius: 40, iconCreateFunction: clusterIcon })
       : L.featureGroup();
-    if (layer.addLayers) layer.addLayers(drawOrder); else drawOrder.forEach(function (m) { layer.addLayer(m); });
-    layer.addTo(map);
     groups.toggle = function (status, on) {
       var ms = groups[status];
       if (layer.addLayers) { if (on) layer.addLayers(ms); else layer.removeLayers(ms); }
@@ -385,11 +388,23 @@
     }
     markers.forEach(function (m) { m.on("add", function () { keyboardReady(m); }); keyboardReady(m); });
 
-    function reveal(f) {
+    // Bring one facility's marker on screen, out of any cluster, then open its popup.
+    // (markercluster's zoomToShowLayer expects icon markers and loops on vector ones.)
+    function reveal(f, keepClosed) {
       var m = markers[f.index];
-      if (!map.hasLayer(m) && layer.hasLayer && !layer.hasLayer(m)) groups.toggle(f.status, true);
-      if (layer.zoomToShowLayer) layer.zoomToShowLayer(m, function () { m.openPopup(); });
-      else { map.setView(m.getLatLng(), Math.max(map.getZoom(), 10)); m.openPopup(); }
+      function done() { if (!keepClosed) m.openPopup(); }
+      if (!layer.hasLayer(m)) groups.toggle(f.status, true);
+      if (!layer.getVisibleParent) { map.setView(m.getLatLng(), Math.max(map.getZoom(), 10), { animate: false }); return done(); }
+      var unclusteredAt = m.__parent ? m.__parent._zoom + 1 : map.getZoom();
+      map.setView(m.getLatLng(), Math.min(map.getMaxZoom(), Math.max(map.getZoom(), unclusteredAt)), { animate: false });
+      // markercluster settles its zoom animation on a timer: wait until the marker or its stack is drawn.
+      var tries = 0;
+      (function settle() {
+        var parent = layer.getVisibleParent(m);
+        if (m._map) return done();
+        if (parent && parent !== m && parent._icon && parent.spiderfy) { layer.once("spiderfied", done); return parent.spiderfy(); }
+        if (++tries < 60) setTimeout(settle, 50);
+      })();
     }
 
     control("topleft", function () { return headline(data, t); }).addTo(map);
@@ -400,13 +415,34 @@
     map.attributionControl.setPrefix('<a href="https://leafletjs.com" rel="noopener noreferrer">Leaflet</a>');
     document.body.appendChild(screenReaderTable(data, t, reveal));
 
+    // Frame the data first, without animation, so markers are clustered once for the final view.
     if (markers.length) {
       var bounds = L.latLngBounds(markers.map(function (m) { return m.getLatLng(); }));
-      map.fitBounds(bounds.pad(0.08), { maxZoom: 12 });
-    } else map.setView([0, 0], 2);
+      map.fitBounds(bounds.pad(0.05), L.extend(fitPadding(map), { animate: false }));
+    } else map.setView([0, 0], 2, { animate: false });
+    layer.addTo(map);
+    if (layer.addLayers) layer.addLayers(drawOrder);
+    else { drawOrder.forEach(function (m) { layer.addLayer(m); }); ready(); }
 
-    window.geomapMap = { map: map, markers: markers, layer: layer, data: data, reveal: reveal };
-    document.documentElement.setAttribute("data-geomap-ready", "true");
+    function clustered(processed, total) { if (processed === total) ready(); }
+    function ready() {
+      window.geomapMap = { map: map, markers: markers, layer: layer, data: data, reveal: reveal };
+      document.documentElement.setAttribute("data-geomap-ready", "true");
+    }
+  }
+
+  // Keep markers clear of the headline (top) and the legend (bottom left), within reason on small screens.
+  function fitPadding(map) {
+    var size = map.getSize(), box = map.getContainer().getBoundingClientRect();
+    function edge(selector, side) {
+      var node = map.getContainer().querySelector(selector);
+      if (!node) return 0;
+      var r = node.getBoundingClientRect();
+      return side === "bottom" ? r.bottom - box.top : r.right - box.left;
+    }
+    var top = Math.min(edge(".gm-headline", "bottom"), size.y * 0.35);
+    var left = Math.min(edge(".gm-legend", "right"), size.x * 0.35);
+    return { paddingTopLeft: [left + 8, top + 8], paddingBottomRight: [16, 16], maxZoom: 12 };
   }
 
   function niceTicks(max) {
