@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+import fastjsonschema
 import jsonschema
 
 SCHEMA_RESOURCE = "facility.schema.json"
@@ -61,7 +62,7 @@ def is_date(value):
 
 def is_http_url(value):
     """True for an absolute http(s) URL: the only links geomap ever renders."""
-    return isinstance(value, str) and re.match(r"^https?://[^\s/$.?#][^\s]*$", value, re.I) is not None
+    return isinstance(value, str) and re.match(facility_schema()["$defs"]["url"]["pattern"], value) is not None
 
 
 _FORMATS = jsonschema.FormatChecker(formats=())
@@ -74,6 +75,16 @@ def _validator():
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema, format_checker=_FORMATS)
+
+
+@cache
+def _fast_validator():
+    """The same schema compiled to Python code: ~10x faster for the common, valid case.
+
+    jsonschema (``_validator``) runs only on features this one rejects, to list every
+    problem with a readable path.
+    """
+    return fastjsonschema.compile(facility_schema(), formats={"date-or-month": is_date})
 
 
 @dataclass(frozen=True)
@@ -129,6 +140,11 @@ def _field_path(error):
 
 def validate_properties(properties):
     """Yield ``(field, message)`` for every way ``properties`` breaks the schema."""
+    try:
+        _fast_validator()(properties)
+        return
+    except fastjsonschema.JsonSchemaException:
+        pass
     errors = sorted(_validator().iter_errors(properties), key=lambda e: list(map(str, e.absolute_path)))
     seen = set()
     for error in errors:
