@@ -1,0 +1,139 @@
+"""Geocoding: locate facilities honestly, cached and resumable (``geomap geocode``).
+
+Public API::
+
+    read_locations(path, country="VE")            # geomap.load: CSV or GeoJSON -> facilities
+    geocode_frame(facilities, options=None, progress=None) -> facilities
+    geocode_file(input_path, output_path=None, options=None, country="VE", progress=None) -> summary
+    format_summary(summary) -> list of lines
+
+Each unlocated facility runs the chain (first hit wins, named in ``geocoding.step``):
+input coordinates → curated gazetteer → cache → online provider (geopy) → offline
+GeoNames locality. See docs/geocoding.md.
+"""
+
+import datetime as dt
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .. import DEFAULT_FACILITIES
+from .. import frame as frames
+from ..errors import OutputError
+from ..files import atomic_write
+from ..load import read_locations
+from ..schema import validate_collection
+from .cache import GeocodeCache
+from .chain import Chain, OnlineStep
+from .gazetteer import Gazetteer
+from .locality import LocalityTable
+from .providers import OnlineGeocoder
+
+__all__ = ["GeocodeOptions", "format_summary", "geocode_file", "geocode_frame", "read_locations"]
+
+
+@dataclass
+class GeocodeOptions:
+    """How to geocode; the defaults are the polite ones for the public Nominatim."""
+
+    gazetteer: str | Path | None = DEFAULT_FACILITIES  #: curated facilities; None skips the step
+    cache: str | Path | None = None  #: SQLite file; None = user cache dir
+    geocoder: str = "nominatim"  #: any geopy provider name
+    geocoder_url: str | None = None  #: self-hosted server, e.g. http://localhost:8080
+    user_agent: str | None = None  #: required for the public Nominatim
+    api_key: str | None = None  #: for providers that need one
+    offline: bool = False  #: never touch the network (cache, gazetteer, locality only)
+    force: bool = False  #: re-locate rows that already have coordinates
+    timeout: float = 10.0  #: seconds per request
+    min_delay: float = 1.0  #: seconds between requests across the run
+    max_retries: int = 2  #: retries on 429/5xx/timeouts
+    backoff: float = 2.0  #: first wait before a retry (doubles), unless Retry-After says otherwise
+
+
+def _gazetteer(options, notes):
+    if options.gazetteer is None:
+        return None
+    if not Path(options.gazetteer).exists() and str(options.gazetteer) == DEFAULT_FACILITIES:
+        notes.append(f"gazetteer skipped: {DEFAULT_FACILITIES} not found here")
+        return None
+    return Gazetteer(options.gazetteer)
+
+
+def geocode_frame(facilities, options=None, progress=None):
+    """Locate the unlocated facilities of a facilities GeoDataFrame; return a new frame.
+
+    Located rows keep their point (unless ``options.force``). Resolved rows get
+    ``location_precision``, ``location_source``, ``location_as_of`` and ``geocoding``;
+    unresolved rows keep a null geometry and ``geocoding.unresolved`` (the reasons).
+    ``attrs["geocoding"]`` holds the run summary (see :func:`format_summary`).
+    ``progress``: show a bar on stderr (None: only when stderr is a terminal).
+    Ctrl-C keeps every answer received so far in the cache.
+    """
+    options = options or GeocodeOptions()
+    notes = []
+    gazetteer = _gazetteer(options, notes)
+    provider = OnlineGeocoder(
+        options.geocoder, url=options.geocoder_url, user_agent=options.user_agent, api_key=options.api_key,
+        timeout=options.timeout, min_delay=options.min_delay, max_retries=options.max_retries,
+        backoff=options.backoff, require_user_agent=not options.offline,
+    )
+    inputs = facilities.attrs.get("inputs") or [{"path": "the input"}]
+    with GeocodeCache(options.cache) as cache:
+        steps = [step for step in (gazetteer, OnlineStep(provider, cache, options.offline), LocalityTable()) if step]
+        chain = Chain(steps, input_name=inputs[0]["path"], force=options.force)
+        records = facilities.drop(columns="geometry").to_dict("records")
+        show = sys.stderr.isatty() if progress is None else progress
+        located = [
+            chain.locate(record, point, number)
+            for number, (record, point) in enumerate(
+                tqdm(zip(records, facilities.geometry), total=len(records), file=sys.stderr, disable=not show,
+                     unit="row", desc="geocoding"), start=1)
+        ]
+    result = frames.from_records([row for row, _ in located], [point for _, point in located])
+    result.attrs = dict(facilities.attrs)
+    if provider.stopped:
+        notes.append(provider.stopped)
+    result.attrs["geocoding"] = {
+        "rows": len(records),
+        "resolved": {f"{step}/{precision}": count for (step, precision), count in sorted(chain.by_step.items())},
+        "unresolved": chain.unresolved,
+        "requests_sent": provider.requests_sent,
+        "cache": str(cache.path),
+        "notes": notes,
+        "date": dt.date.today().isoformat(),
+    }
+    return result
+
+
+def geocode_file(input_path, output_path=None, options=None, country="VE", progress=None):
+    """Read INPUT (CSV or GeoJSON), geocode it, write GeoJSON; return the summary dict.
+
+    ``output_path`` defaults to ``output/<input stem>.geojson``; ``-`` is stdout.
+    The file is written atomically, only after every row has been tried.
+    """
+    facilities = read_locations(input_path, country=country)
+    located = geocode_frame(facilities, options, progress)
+    collection = {"type": "FeatureCollection", "features": list(frames.to_features(located))}
+    problems = validate_collection(collection, "geocoded output", require_geometry=False)
+    if problems:
+        raise OutputError(f"geocoded output breaks the data model: {problems[0]}")
+    output_path = output_path or Path("output") / f"{Path(str(input_path)).stem}.geojson"
+    with atomic_write(output_path) as handle:
+        json.dump(collection, handle, ensure_ascii=False, indent=1)
+        handle.write("\n")
+    return located.attrs["geocoding"] | {"output": str(output_path)}
+
+
+def format_summary(summary):
+    """The closing report as lines for stderr: rows by step and precision, then failures."""
+    lines = [f"geocoded {summary['rows']} rows; {summary['requests_sent']} requests sent; cache {summary['cache']}"]
+    lines += [f"  {count:5d}  {label}" for label, count in summary["resolved"].items()]
+    lines += [f"  note: {note}" for note in summary["notes"]]
+    if summary["unresolved"]:
+        lines.append(f"  {len(summary['unresolved'])} unresolved:")
+        for failure in summary["unresolved"]:
+            lines.append(f"    row {failure['row']} {failure['id']} ({failure['name']}): {' | '.join(failure['reasons'])}")
+    return lines

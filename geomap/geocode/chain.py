@@ -1,0 +1,135 @@
+"""The resolution chain: each unlocated row tries the steps in order; the first hit wins.
+
+input coordinates → curated gazetteer → cache → online provider → offline locality.
+Every step that does not locate a row says why; the reasons of an unresolved row
+go into its ``geocoding.unresolved`` and into the run's summary.
+"""
+
+import datetime as dt
+from collections import Counter
+
+import shapely
+
+from .cache import cache_key
+from .providers import ProviderFailure
+from .resolution import Resolution
+from .text import similar, without_notes
+
+
+def row_queries(row):
+    """The free-form queries for a row: its name in its place, then its address there.
+
+    At most two per row; Nominatim needs every word to match, so name and address
+    are not mixed into one query.
+    """
+    place = [without_notes(row.get("city")), row.get("state")]
+    queries = [", ".join(filter(None, [row.get("name"), *place]))]
+    if row.get("address"):
+        queries.append(", ".join(filter(None, [row["address"], *place])))
+    return queries
+
+
+def choose(candidates, row, answer):
+    """The best acceptable candidate (prisons first) and the reasons others were rejected."""
+    accepted, rejected = [], []
+    for candidate in candidates:
+        raw, label = candidate["raw"], candidate.get("address") or "a result"
+        country, state = answer.country(raw), answer.state(raw)
+        if answer.precision(raw) is None:
+            rejected.append(f"{label}: coarser than a state")
+        elif country and row.get("country") and country != row["country"]:
+            rejected.append(f"{label}: in {country}, not {row['country']}")
+        elif state and row.get("state") and not similar(state, row["state"]):
+            rejected.append(f"{label}: in {state}, not {row['state']}")
+        else:
+            accepted.append(candidate)
+    accepted.sort(key=lambda candidate: not answer.is_prison(candidate["raw"]))
+    return (accepted[0] if accepted else None), rejected
+
+
+class OnlineStep:
+    """Steps c and d: the cache, then the provider, for each of a row's queries.
+
+    Every answer is cached (committed) the moment it arrives; a query that failed
+    is not sent again in the same run.
+    """
+
+    def __init__(self, provider, cache, offline=False):
+        self.provider, self.cache, self.offline = provider, cache, offline
+        self.name = provider.service
+        self.failed = {}
+
+    def resolve(self, row):
+        reasons = []
+        for query in row_queries(row):
+            key = cache_key(query, row.get("country"))
+            cached = self.cache.get(self.provider.id, key)
+            if cached:
+                (candidates, answered_at), step = cached, "cache"
+            elif self.offline:
+                reasons.append(f"{query!r}: not in the cache (offline)")
+                continue
+            elif key in self.failed:
+                reasons.append(f"{query!r}: {self.failed[key]}")
+                continue
+            else:
+                try:
+                    candidates = self.provider.search(query, row.get("country"))
+                except ProviderFailure as failure:
+                    self.failed[key] = str(failure)
+                    reasons.append(f"{query!r}: {failure}")
+                    continue
+                answered_at, step = dt.date.today().isoformat(), self.name
+                self.cache.put(self.provider.id, key, candidates, answered_at)
+            best, rejected = choose(candidates, row, self.provider.answer)
+            if best:
+                return self._resolution(best, step, query, answered_at, rejected)
+            reasons.append(f"{query!r}: " + ("; ".join(rejected) or "no result"))
+        return "; ".join(reasons) or None
+
+    def _resolution(self, candidate, step, query, answered_at, rejected):
+        answer, raw = self.provider.answer, candidate["raw"]
+        geocoding = {"step": step, "provider": self.provider.id, "query": query, **answer.identifiers(raw)}
+        if rejected:
+            geocoding["rejected"] = rejected
+        return Resolution(
+            lon=candidate["lon"],
+            lat=candidate["lat"],
+            precision=answer.precision(raw),
+            source=answer.url(raw) or f"{self.provider.id} answer to {query!r} ({answered_at})",
+            as_of=answered_at,
+            geocoding=geocoding,
+        )
+
+
+class Chain:
+    """Runs the steps over rows and keeps the tally for the closing summary."""
+
+    def __init__(self, steps, input_name="the input", force=False):
+        self.steps, self.input_name, self.force = steps, input_name, force
+        self.by_step = Counter()
+        self.unresolved = []
+
+    def locate(self, row, point, number):
+        """Return ``(properties, point)`` for one row (1-based ``number`` for messages)."""
+        row = dict(row)
+        if point is not None and not point.is_empty and not self.force:
+            row["location_precision"] = row.get("location_precision") or "approximate"
+            row["location_source"] = row.get("location_source") or f"coordinates given in {self.input_name}, row {number}"
+            row["geocoding"] = row.get("geocoding") or {"step": "input"}
+            self.by_step["input", row["location_precision"]] += 1
+            return row, point
+        reasons = []
+        for step in self.steps:
+            result = step.resolve(row)
+            if isinstance(result, Resolution):
+                geocoding = {**result.geocoding, "earlier_steps": reasons} if reasons else result.geocoding
+                row.update(location_precision=result.precision, location_source=result.source,
+                           location_as_of=result.as_of, geocoding=geocoding)
+                self.by_step[result.geocoding["step"], result.precision] += 1
+                return row, shapely.Point(result.lon, result.lat)
+            if result:
+                reasons.append(f"{step.name}: {result}")
+        row["geocoding"] = {"step": None, "unresolved": reasons or ["no step applies: give a name, city or state"]}
+        self.unresolved.append({"row": number, "id": row.get("id"), "name": row.get("name"), "reasons": row["geocoding"]["unresolved"]})
+        return row, None
