@@ -1,5 +1,7 @@
 """Load and validate facilities: files in, the facilities GeoDataFrame out."""
 
+import csv
+import io
 import json
 import sys
 from pathlib import Path
@@ -7,25 +9,38 @@ from pathlib import Path
 from . import frame as frames
 from .errors import InputError
 from .files import sha256_file
-from .schema import validate_collection
+from .names import fold
+from .schema import LOCATION_FIELDS, Problem, validate_collection
+
+
+def read_bytes(path):
+    """The bytes of a file, with errors that name the file and the fix."""
+    name = str(path)
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file: check the path") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a folder, not a file") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror})") from None
+
+
+def read_text(path, kind="GeoJSON must be UTF-8 (RFC 7946)"):
+    """A UTF-8 text file (``-`` for stdin; a BOM is dropped) with errors that name the file and the fix."""
+    name = str(path)
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        return read_bytes(path).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: not UTF-8 (byte {exc.start}): {kind}; re-save it as UTF-8") from None
 
 
 def read_json(path):
     """Parse a JSON file (``-`` for stdin) with errors that name the file and the fix."""
     name = str(path)
-    try:
-        if name == "-":
-            text = sys.stdin.read()
-        else:
-            text = Path(path).read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file: check the path") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a folder, not a file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not UTF-8 (byte {exc.start}): GeoJSON must be UTF-8 (RFC 7946); re-save it as UTF-8") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read ({exc.strerror})") from None
+    text = read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -58,3 +73,72 @@ def input_record(path):
     if str(path) == "-":
         return {"path": "-", "sha256": None}
     return {"path": str(path), "sha256": sha256_file(path)}
+
+
+#: Text columns a locations CSV may carry into the facility (any other column is ignored).
+LOCATION_COLUMNS = ("id", "name", "name_en", "facility_type", "operator", "address", "city", "state",
+                    "country", "status", "location_precision", "location_source", "location_as_of", "notes")
+
+
+def read_locations(path, country="VE"):
+    """Facilities to geocode: a facilities GeoJSON (geometry may be null) or a CSV.
+
+    CSV: one facility per row, a ``name`` column, optionally ``id``, ``address``,
+    ``city``, ``state``, ``country``, ``lat``/``lon`` and the other text fields of
+    the data model (``aliases`` separated by ``;``). Missing required fields get
+    honest defaults: ``facility_type`` "other", ``status`` "unknown", ``country``
+    the ``country`` argument, ``id`` a unique slug of the name. Every bad row is
+    reported (line, id, field) and nothing is returned half-valid.
+    """
+    if Path(str(path)).suffix.lower() in (".geojson", ".json"):
+        return read_facilities(path, require_geometry=False)
+    if Path(str(path)).suffix.lower() != ".csv":
+        raise InputError(f"{path}: expected a .csv or .geojson file")
+    reader = csv.DictReader(io.StringIO(read_text(path, "a CSV must be UTF-8")))
+    columns = [column.strip() for column in reader.fieldnames or []]
+    if "name" not in columns:
+        raise InputError(f"{path}: no 'name' column: the first line names the columns, e.g. name,city,state")
+    reader.fieldnames = columns
+    features, lines, problems = [], [], []
+    for row in reader:
+        values = {key: value.strip() for key, value in row.items() if key and isinstance(value, str) and value.strip()}
+        properties = {key: values[key] for key in LOCATION_COLUMNS if key in values}
+        properties["aliases"] = [alias.strip() for alias in values.get("aliases", "").split(";") if alias.strip()]
+        properties.setdefault("facility_type", "other")
+        properties.setdefault("status", "unknown")
+        properties["country"] = properties.get("country", country).upper()
+        geometry = None
+        if "lat" in values or "lon" in values:
+            try:
+                geometry = {"type": "Point", "coordinates": [float(values["lon"]), float(values["lat"])]}
+            except (KeyError, ValueError):
+                problems.append(Problem(f"{path}: line {reader.line_num}", None, None, "lat/lon",
+                                        "give both lat and lon as decimal degrees, or leave both empty"))
+        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+        lines.append(reader.line_num)
+    _assign_ids([feature["properties"] for feature in features])
+    collection = {"type": "FeatureCollection", "features": features}
+    for problem in validate_collection(collection, str(path), require_geometry=False):
+        if problem.field in LOCATION_FIELDS:
+            continue  # geocoding fills these in (coordinates given without them become "approximate")
+        where = f"{path}: line {lines[problem.index]}" + (f" (id={problem.id})" if problem.id else "")
+        problems.append(Problem(where, None, None, problem.field, problem.message))
+    if problems:
+        raise InputError(f"{path}: {len(problems)} bad rows or values; fix them and run again", problems)
+    facilities = frames.from_features(features)
+    facilities.attrs["inputs"] = [input_record(path)]
+    return facilities
+
+
+def _assign_ids(records):
+    """Give rows without an id a slug of their name, unique in the file (``name``, ``name_2``...)."""
+    taken = {record["id"] for record in records if record.get("id")}
+    for record in records:
+        if record.get("id") or not record.get("name"):
+            continue
+        base = "_".join(fold(record["name"]).split())[:60] or "facility"
+        candidate, number = base, 2
+        while candidate in taken:
+            candidate, number = f"{base}_{number}", number + 1
+        record["id"] = candidate
+        taken.add(candidate)

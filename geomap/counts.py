@@ -1,0 +1,316 @@
+"""Read detainee-count files (CSV, XLSX, JSON) into one table of checked, normalized rows.
+
+Reports arrive as Spanish Excel exports, hand-made CSVs and JSON dumps. :func:`read_counts`
+accepts them all and returns a DataFrame with one row per input row and the columns of
+:data:`COLUMNS`: ``row`` (the spreadsheet row number, header = 1), ``facility`` (as written),
+``state``, ``detainees`` (int or None), ``qualifier``, ``as_of``, ``source``, ``status``,
+``status_date`` and ``note`` (ISO dates; ``YYYY-MM`` when only a month is known).
+
+Every problem names the file, the row and the fix; all of them are reported at once and no
+rows are returned from a file with any problem. See docs/join.md for the accepted headers.
+"""
+
+import csv
+import datetime as dt
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import InputError
+from .load import read_bytes, read_json
+from .names import fold
+from .schema import STATUSES, is_date, is_http_url
+
+COLUMNS = ("row", "facility", "state", "detainees", "qualifier", "as_of", "source", "status", "status_date", "note")
+QUALIFIERS = ("exact", "about", "at_least", "up_to")
+
+#: Accepted headers (folded: lower case, no accents, spaces as "_") for each column.
+HEADERS = {
+    "facility": ("facility", "facility_id", "id", "name", "establecimiento", "centro", "instalacion",
+                 "centro_de_reclusion", "centro_de_detencion", "nombre", "lugar"),
+    "state": ("state", "entidad", "entidad_federal", "provincia"),
+    "detainees": ("detainees", "count", "detenidos", "presos", "presos_politicos", "detenidos_politicos",
+                  "cantidad", "cifra"),
+    "qualifier": ("qualifier", "calificador"),
+    "as_of": ("as_of", "date", "fecha", "fecha_cifra"),
+    "source": ("source", "url", "fuente", "enlace"),
+    "status": ("status", "estado", "estatus", "situacion"),
+    "status_date": ("status_date", "fecha_estado", "fecha_estatus"),
+    "note": ("note", "notes", "nota", "notas", "observaciones", "observacion", "comentario", "comentarios"),
+}
+
+#: Spanish and English words for qualifiers and statuses, folded.
+QUALIFIER_WORDS = {
+    "exact": ("exact", "exacto", "exacta"),
+    "about": ("about", "approximately", "around", "aprox", "aproximado", "aproximadamente", "cerca de",
+              "alrededor de", "unos", "unas", "ca", "~"),
+    "at_least": ("at least", "at_least", "more than", "over", "al menos", "por lo menos", "mas de", "minimo",
+                 ">", ">=", "≥"),
+    "up_to": ("up to", "up_to", "as many as", "hasta", "maximo", "<=", "≤"),
+}
+STATUS_WORDS = {
+    "open": ("open", "abierto", "abierta", "activo", "activa", "operativo", "en funcionamiento"),
+    "announced_closure": ("announced closure", "announced_closure", "cierre anunciado", "anuncio de cierre",
+                          "por cerrar"),
+    "closed": ("closed", "cerrado", "cerrada", "clausurado", "clausurada"),
+    "unknown": ("unknown", "desconocido", "sin informacion"),
+}
+_QUALIFIER_OF = {fold(word) or word: name for name, words in QUALIFIER_WORDS.items() for word in words}
+_STATUS_OF = {fold(word): name for name, words in STATUS_WORDS.items() for word in words}
+_FIGURE = re.compile(r"^(?P<words>[^\d-]*?)\s*(?P<number>-?\d[\d.,\s]*)$")
+
+
+def read_counts(path, encoding=None):
+    """Read a counts file into the normalized DataFrame described in the module docstring.
+
+    The format follows the suffix: ``.xlsx``/``.xlsm`` (first sheet), ``.json`` (a list of
+    objects), anything else CSV — comma, semicolon or tab (whichever the header uses), UTF-8
+    with or without BOM, else cp1252 (Excel's "CSV" on Windows). ``encoding`` forces one.
+    Raises :class:`InputError` for a missing, empty, header-only or invalid file.
+    """
+    name = str(path)
+    header, records = read_table(path, encoding)
+    columns = _count_columns(name, header)
+    if not records:
+        raise InputError(f"{name}: has a header but no rows: add one row per dated figure or status event")
+    rows, problems = [], []
+    for number, values in records:
+        raw = {column: cell_text(values, index) for index, column in columns.items()}
+        if not any(raw.values()):
+            continue
+        try:
+            rows.append(_check_row(raw, number))
+        except ValueError as exc:
+            problems.append(f"{name}: row {number}: {exc}")
+    if problems:
+        raise InputError(problems[0] if len(problems) == 1 else f"{name}: {len(problems)} rows have problems; fix them and run again",
+                         problems if len(problems) > 1 else ())
+    if not rows:
+        raise InputError(f"{name}: has a header but no rows: add one row per dated figure or status event")
+    return pd.DataFrame([[row[column] for column in COLUMNS] for row in rows], columns=COLUMNS, dtype=object)
+
+
+def read_table(path, encoding=None):
+    """``(header, [(row number, values), ...])`` of a CSV, XLSX or JSON-records file.
+
+    Row numbers are as a spreadsheet shows them (header = 1). Raises :class:`InputError` for a
+    missing, unreadable or empty file. Shared by count files and ``--aliases`` crosswalks.
+    """
+    suffix = Path(str(path)).suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
+    if suffix == ".json":
+        return _read_json_records(path)
+    return _read_csv(path, encoding)
+
+
+def _decode(path, data, encoding):
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except LookupError:
+            raise InputError(f"{path}: unknown encoding {encoding!r}: try utf-8, cp1252 or latin-1") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not {encoding} (byte {exc.start}): pick the encoding the file was saved in") from None
+    for candidate in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(candidate)
+        except UnicodeDecodeError as exc:
+            failure = exc
+    raise InputError(f"{path}: neither UTF-8 nor cp1252 (byte {failure.start}): "
+                     "pass --encoding (e.g. latin-1) or re-save it as UTF-8")
+
+
+def _read_csv(path, encoding):
+    """Header and ``(row number, values)`` records of a CSV file; the delimiter is the header's."""
+    text = _decode(path, read_bytes(path), encoding)
+    if not text.strip():
+        raise InputError(f"{path}: is empty: expected a header row such as facility,detainees,as_of,source")
+    first_line = text.lstrip("\r\n").splitlines()[0]
+    delimiter = max(",;\t", key=first_line.count)
+    lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    start = next(index for index, line in enumerate(lines) if any(cell.strip() for cell in line))
+    return lines[start], [(start + offset + 2, line) for offset, line in enumerate(lines[start + 1:])]
+
+
+def _read_xlsx(path):
+    """Header and records of the first sheet; date cells come back as dates."""
+    read_bytes(path)  # the same not-found message as other formats
+    try:
+        sheet = pd.read_excel(path, header=None, dtype=object, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many types for a broken workbook
+        raise InputError(f"{path}: not a readable XLSX workbook ({exc}): re-save it from Excel or as CSV") from None
+    if sheet.empty:
+        raise InputError(f"{path}: is empty: expected a header row such as facility,detainees,as_of,source")
+    values = [[None if pd.isna(cell) else cell for cell in line] for line in sheet.itertuples(index=False)]
+    return values[0], [(index + 2, line) for index, line in enumerate(values[1:])]
+
+
+def _read_json_records(path):
+    """A JSON list of objects: the union of their keys is the header; row n+1 is object n."""
+    data = read_json(path)
+    if isinstance(data, dict) and isinstance(data.get("counts"), list):
+        data = data["counts"]
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise InputError(f"{path}: expected a JSON list of objects like "
+                         '[{"facility": "helicoide", "detainees": 65, "as_of": "2026-01", "source": "https://..."}]')
+    if not data:
+        raise InputError(f"{path}: is empty: expected a list of count objects")
+    header = list(dict.fromkeys(key for item in data for key in item))
+    return header, [(index + 2, [item.get(key) for key in header]) for index, item in enumerate(data)]
+
+
+def map_header(path, header, synonyms):
+    """``{column index: column name}`` for headers found in ``synonyms`` (``{column: folded headers}``).
+
+    Unknown headers are ignored; two headers meaning one column are an error.
+    """
+    lookup = {title: column for column, titles in synonyms.items() for title in titles}
+    columns, seen = {}, {}
+    for index, title in enumerate(header):
+        column = lookup.get(fold(_cell(title)).replace(" ", "_"))
+        if column is None:
+            continue
+        if column in seen:
+            raise InputError(f"{path}: columns {seen[column]!r} and {_cell(title)!r} both mean {column}: keep one")
+        seen[column] = _cell(title)
+        columns[index] = column
+    return columns
+
+
+def _count_columns(path, header):
+    """The counts columns of ``header``; a facility column and a figure or status column are required."""
+    columns = map_header(path, header, HEADERS)
+    if "facility" not in columns.values():
+        found = ", ".join(repr(_cell(title)) for title in header if _cell(title)) or "nothing"
+        raise InputError(f"{path}: no facility column (found {found}): name one column facility "
+                         "(or establecimiento, centro, instalación)")
+    if "detainees" not in columns.values() and "status" not in columns.values():
+        raise InputError(f"{path}: no detainees or status column: add detainees (or detenidos, presos) "
+                         "and/or status (estado)")
+    return columns
+
+
+def cell_text(values, index):
+    """Cell ``index`` of a record as text ("" past the end): see :func:`_cell`."""
+    return _cell(values[index]) if index < len(values) else ""
+
+
+def _cell(value):
+    """A cell as stripped text; dates from XLSX as ISO, whole floats without ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _check_row(raw, number):
+    """One normalized row dict; ``ValueError`` with a fix-oriented message on bad values."""
+    facility = raw.get("facility", "")
+    if not facility:
+        raise ValueError("no facility: write its id or name (or national:VE for a nationwide total)")
+    detainees, qualifier = parse_figure(raw.get("detainees", ""), raw.get("qualifier", ""))
+    status = parse_status(raw.get("status", ""))
+    if detainees is None and status is None:
+        raise ValueError("neither a detainees figure nor a status: fill one or delete the row")
+    as_of = parse_date(raw.get("as_of", ""), "as_of")
+    status_date = parse_date(raw.get("status_date", ""), "status_date")
+    source = raw.get("source") or None
+    if source is not None and not is_http_url(source):
+        raise ValueError(f"source {source!r} is not an http(s) URL: give the public page backing the row")
+    if detainees is not None and (as_of is None or source is None):
+        raise ValueError(f"figure {detainees} needs {'an as_of date' if as_of is None else 'a source URL'}: "
+                         "every number is shown with its date and source")
+    if status is not None and (status_date is None or source is None):
+        raise ValueError(f"status {status!r} needs {'a status_date' if status_date is None else 'a source URL'}")
+    return {
+        "row": number,
+        "facility": facility,
+        "state": raw.get("state") or None,
+        "detainees": detainees,
+        "qualifier": qualifier if detainees is not None else None,
+        "as_of": as_of,
+        "source": source,
+        "status": status,
+        "status_date": status_date,
+        "note": raw.get("note") or None,
+    }
+
+
+def parse_figure(text, qualifier=""):
+    """``(count, qualifier)`` from "65", "1.916", "más de 800", ">800", "~65"; ``(None, None)`` if empty.
+
+    A qualifier column ("exact", "about", "at_least", "up_to" or Spanish words) and a qualifying
+    word in the figure itself must agree. No qualifier reads as ``"exact"``.
+    """
+    text = str(text).strip()
+    stated = _parse_qualifier(qualifier)
+    if not text:
+        return None, stated
+    match = _FIGURE.match(text)
+    if not match or not re.fullmatch(r"-?(\d{1,3}([.,\s]\d{3})*|\d+)", match["number"].strip()):
+        raise ValueError(f"detainees {text!r} is not a whole number: write digits like 65 (\"más de 800\" and "
+                         "\"hasta 80\" are understood); for a range give one bound and explain it in note")
+    words = match["words"].strip()
+    in_figure = _parse_qualifier(words) if words else None
+    if stated and in_figure and stated != in_figure:
+        raise ValueError(f"detainees {text!r} says {in_figure} but qualifier says {stated}: make them agree")
+    count = int(re.sub(r"[.,\s]", "", match["number"]))
+    if count < 0:
+        raise ValueError(f"detainees {count} is negative: counts are whole numbers ≥ 0")
+    return count, stated or in_figure or "exact"
+
+
+def _parse_qualifier(text):
+    text = str(text).strip()
+    if not text:
+        return None
+    key = fold(text) or text
+    if key.replace(" ", "_") in QUALIFIERS:
+        return key.replace(" ", "_")
+    if key not in _QUALIFIER_OF:
+        raise ValueError(f"qualifier {text!r} is not one of {', '.join(QUALIFIERS)} (or más de, hasta, aprox.)")
+    return _QUALIFIER_OF[key]
+
+
+def parse_status(text):
+    """A schema status from English or Spanish ("cierre anunciado" -> "announced_closure"); None if empty."""
+    text = str(text).strip()
+    if not text:
+        return None
+    status = _STATUS_OF.get(fold(text))
+    if status not in STATUSES:
+        raise ValueError(f"status {text!r} is not one of {', '.join(STATUSES)} (or abierto, cierre anunciado, "
+                         "cerrado); if this column holds the state (entidad federal), name it state")
+    return status
+
+
+def parse_date(text, field="date"):
+    """An ISO date or month from "2026-01-30", "2026-01", "30/01/2026", "30-01-2026", "01/2026"; None if empty.
+
+    Day-first (dd/mm/yyyy) as written in Venezuela; impossible dates like 31/02/2026 are errors.
+    """
+    text = str(text).strip()
+    if not text:
+        return None
+    iso = text
+    day_first = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+    month_first = re.fullmatch(r"(\d{1,2})[/.-](\d{4})", text)
+    if day_first:
+        day, month, year = day_first.groups()
+        iso = f"{year}-{int(month):02d}-{int(day):02d}"
+    elif month_first:
+        month, year = month_first.groups()
+        iso = f"{year}-{int(month):02d}"
+    elif re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]00:00(:00)?", text):
+        iso = text[:10]
+    if not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", iso) or not is_date(iso):
+        raise ValueError(f"{field} {text!r} is not a real date: write YYYY-MM-DD, dd/mm/yyyy or YYYY-MM")
+    return iso
