@@ -5,6 +5,7 @@ definition: ``geomap schema`` prints it, the validator enforces it, exports are
 checked against it, and ``docs/data-model.md`` is tested against it.
 """
 
+import copy
 import datetime as dt
 import json
 import math
@@ -84,7 +85,8 @@ def _fast_validator():
     jsonschema (``_validator``) runs only on features this one rejects, to list every
     problem with a readable path.
     """
-    return fastjsonschema.compile(facility_schema(), formats={"date-or-month": is_date})
+    # a copy: compile() rewrites $refs in place, and facility_schema() is shared (`geomap schema` prints it)
+    return fastjsonschema.compile(copy.deepcopy(facility_schema()), formats={"date-or-month": is_date})
 
 
 @dataclass(frozen=True)

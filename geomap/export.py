@@ -1,0 +1,522 @@
+"""Exports for researchers: GeoJSON, CSV, GeoPackage and KML, lossless and self-describing.
+
+Every format carries every property of :data:`geomap.schema.FIELDS` (plus any extra
+properties the input had), and :func:`read_export` reads each one back into the same
+facilities GeoDataFrame. How lists and objects are written per format
+(docs/data-model.md, "Exports", says the same for readers):
+
+* GeoJSON (RFC 7946): lists and objects stay JSON; a top-level foreign member
+  ``geomap`` holds the provenance (:func:`provenance`).
+* CSV and KML ExtendedData: one text cell per property. Lists of strings
+  (``aliases``, ``sources``) are joined with ``" | "``, or written as a JSON array
+  when an item contains ``|`` or the cell would start with ``[``; lists of objects
+  and objects (``status_history``, ``detainee_counts``, ``geocoding``) and numbers
+  are JSON text; an empty cell is null (an empty list for list fields).
+* GeoPackage: integers stay integers; every list or object is JSON text; the
+  provenance is the dataset metadata item ``geomap``.
+
+Coordinates are rounded to ``precision`` decimals in every format (6 ≈ 0.1 m).
+"""
+
+import csv
+import datetime as dt
+import html
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from . import __version__
+from . import frame as frames
+from .errors import InputError, OutputError
+from .files import atomic_path, atomic_write
+from .labels import LABELS
+from .load import check_collection, input_record, read_json
+from .schema import LIST_FIELDS, STATUSES, facility_schema, is_http_url
+
+#: Export format name -> file suffix.
+FORMATS = {"geojson": ".geojson", "csv": ".csv", "gpkg": ".gpkg", "kml": ".kml"}
+#: Formats that can stream to stdout (``-o -``).
+TEXT_FORMATS = ("geojson", "csv", "kml")
+DEFAULT_PRECISION = 6
+LIST_SEPARATOR = " | "
+#: Top-level GeoJSON member, GPKG metadata item and KML Document data holding provenance.
+PROVENANCE_KEY = "geomap"
+FACILITIES_LAYER = "facilities"
+COUNTS_LAYER = "detainee_counts"
+#: GeoPackage 1.3: read without warnings by older GDAL/QGIS too (1.4 is GDAL 3.7+).
+GPKG_VERSION = "1.3"
+#: Columns of the long counts-history table (CSV and GPKG): one row per dated figure.
+COUNT_COLUMNS = ("facility_id", "detainees", "qualifier", "as_of", "source", "note")
+COORDINATE_COLUMNS = ("lon", "lat")
+KML_NS = "http://www.opengis.net/kml/2.2"
+KML_ICON = "https://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"
+#: KML icon colour per status, as aabbggrr (KML's byte order).
+STATUS_KML_COLOURS = {"open": "ff1c19d7", "announced_closure": "ff61aefd", "closed": "ff7f7f7f", "unknown": "ffba832b"}
+#: Characters XML 1.0 cannot carry, so KML cannot either.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _resolve(spec):
+    """Follow a local ``$ref`` of the facility schema."""
+    ref = spec.get("$ref")
+    return _resolve(facility_schema()["$defs"][ref.rsplit("/", 1)[1]]) if ref else spec
+
+
+def _types(spec):
+    kind = _resolve(spec).get("type", [])
+    return [kind] if isinstance(kind, str) else kind
+
+
+_PROPERTIES = facility_schema()["properties"]
+#: Lists of strings: joined with " | " in CSV and KML.
+STRING_LIST_FIELDS = tuple(f for f in LIST_FIELDS if _types(_PROPERTIES[f]["items"]) == ["string"])
+INTEGER_FIELDS = tuple(f for f, spec in _PROPERTIES.items() if "integer" in _types(spec))
+#: Objects and lists of objects: JSON text in CSV, KML and GPKG.
+JSON_FIELDS = tuple(f for f, spec in _PROPERTIES.items() if "object" in _types(spec) or (f in LIST_FIELDS and f not in STRING_LIST_FIELDS))
+
+
+# ---------------------------------------------------------------- provenance
+
+
+def _dates(facilities):
+    """Dates of every figure and status in the data (not of locations)."""
+    for field in ("detainees_as_of", "status_date"):
+        yield from (value for value in facilities[field] if isinstance(value, str))
+    for counts in facilities["detainee_counts"]:
+        yield from (count["as_of"] for count in counts or ())
+
+
+def source_urls(facilities):
+    """Every http(s) URL cited by the facilities and national totals, first seen first."""
+    urls = []
+    for row in records(facilities):
+        urls += [row["status_source"], row["detainees_source"], row["location_source"], *row["sources"]]
+        urls += [event["source"] for event in row["status_history"] or ()]
+        urls += [count["source"] for count in row["detainee_counts"] or ()]
+    urls += [total.get("source") for total in facilities.attrs.get("national_totals") or ()]
+    return list(dict.fromkeys(url for url in urls if is_http_url(url)))
+
+
+def provenance(facilities, precision=DEFAULT_PRECISION, generated_at=None):
+    """Where an export came from, so a figure can be cited and re-checked later.
+
+    ``as_of`` is ``facilities.attrs["as_of"]`` (set by ``--as-of``) when present,
+    else the latest date of a figure or status; ``national_totals`` is copied when present.
+    """
+    generated_at = generated_at or dt.datetime.now(dt.UTC)
+    record = {
+        "generated_at": generated_at.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "geomap_version": __version__,
+        "schema": facility_schema()["$id"],
+        "inputs": list(facilities.attrs.get("inputs") or []),
+        "as_of": facilities.attrs.get("as_of") or max(_dates(facilities), default=None),
+        "coordinate_precision": precision,
+        "sources": source_urls(facilities),
+    }
+    if "national_totals" in facilities.attrs:
+        record["national_totals"] = facilities.attrs["national_totals"]
+    return record
+
+
+# ---------------------------------------------------------------- cells
+
+
+def _columns(frame):
+    return [column for column in frame.columns if column != frame.geometry.name]
+
+
+def records(frame):
+    """Every row's properties as plain Python dicts (faster than iterrows, which copies attrs per row)."""
+    columns = _columns(frame)
+    return [frames.properties(dict(zip(columns, values))) for values in frame[columns].itertuples(index=False, name=None)]
+
+
+def _coordinates(facilities, precision):
+    """(lon, lat) rounded to ``precision`` per facility, or None when not located."""
+    return [
+        None if point is None or point.is_empty else (round(point.x, precision), round(point.y, precision))
+        for point in facilities.geometry
+    ]
+
+
+def encode_text(field, value):
+    """One property as a CSV/KML cell (see the module docstring for the rules)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if field in STRING_LIST_FIELDS:
+        joined = LIST_SEPARATOR.join(value)
+        if not any("|" in item for item in value) and not joined.startswith("["):
+            return joined
+    return json.dumps(value, ensure_ascii=False)
+
+
+def decode_text(field, text):
+    """Inverse of :func:`encode_text` for a schema field; extra columns stay text."""
+    if text == "":
+        return [] if field in LIST_FIELDS else None
+    if field in STRING_LIST_FIELDS and not text.startswith("["):
+        return text.split(LIST_SEPARATOR)
+    if field in LIST_FIELDS or field in JSON_FIELDS or field in INTEGER_FIELDS:
+        return json.loads(text)
+    return text
+
+
+def _text_rows(facilities, precision):
+    """Yield ``(cells, coordinates)`` per facility: every property as text."""
+    for record, point in zip(records(facilities), _coordinates(facilities, precision)):
+        yield {column: encode_text(column, value) for column, value in record.items()}, point
+
+
+def counts_table(facilities):
+    """The counts history as a long table: one row per dated figure, oldest first."""
+    rows = [
+        {"facility_id": fid, **{column: count.get(column) for column in COUNT_COLUMNS[1:]}}
+        for fid, counts in zip(facilities["id"], facilities["detainee_counts"])
+        for count in counts or ()
+    ]
+    table = pd.DataFrame(rows, columns=list(COUNT_COLUMNS)).astype(object)
+    table["detainees"] = table["detainees"].astype("Int64")
+    return table
+
+
+# ---------------------------------------------------------------- writers
+
+
+def to_geojson(facilities, precision=DEFAULT_PRECISION, generated_at=None):
+    """The RFC 7946 FeatureCollection, with provenance as the ``geomap`` member."""
+    return {
+        "type": "FeatureCollection",
+        PROVENANCE_KEY: provenance(facilities, precision, generated_at),
+        "features": list(frames.to_features(facilities, precision)),
+    }
+
+
+def _write_geojson(facilities, output, precision, generated_at):
+    collection = to_geojson(facilities, precision, generated_at)
+    with atomic_write(output) as handle:
+        json.dump(collection, handle, ensure_ascii=False, indent=2, allow_nan=False)
+        handle.write("\n")
+
+
+def _write_csv_rows(output, header, rows, excel):
+    with atomic_write(output, newline="") as handle:
+        if excel:
+            handle.write("\ufeff")  # the BOM tells Excel the file is UTF-8
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _write_csv(facilities, output, precision, excel):
+    columns = _columns(facilities)
+    rows = (
+        [cells[column] for column in columns] + (list(point) if point else ["", ""])
+        for cells, point in _text_rows(facilities, precision)
+    )
+    _write_csv_rows(output, columns + list(COORDINATE_COLUMNS), rows, excel)
+
+
+def write_counts_csv(facilities, output, excel=False):
+    """Write the counts history (:data:`COUNT_COLUMNS`) as a long CSV."""
+    rows = (["" if pd.isna(value) else value for value in row] for row in counts_table(facilities).itertuples(index=False))
+    _write_csv_rows(output, COUNT_COLUMNS, rows, excel)
+
+
+def _gpkg_column(field, values):
+    if field in INTEGER_FIELDS:
+        return pd.array(values, dtype="Int64")
+    if field in LIST_FIELDS or field in JSON_FIELDS or any(isinstance(v, (list, dict)) for v in values):
+        return [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+    return pd.Series(values, dtype=object).infer_objects()
+
+
+def _write_gpkg(facilities, output, precision, generated_at):
+    rows = records(facilities)
+    table = pd.DataFrame({c: _gpkg_column(c, [row[c] for row in rows]) for c in _columns(facilities)})
+    points = [None if p is None else shapely.Point(p) for p in _coordinates(facilities, precision)]
+    layer = gpd.GeoDataFrame(table, geometry=points, crs=frames.CRS)
+    metadata = {PROVENANCE_KEY: json.dumps(provenance(facilities, precision, generated_at), ensure_ascii=False)}
+    counts = counts_table(facilities)
+    with atomic_path(output, suffix=".gpkg") as tmp:
+        pyogrio.write_dataframe(
+            layer, tmp, layer=FACILITIES_LAYER, driver="GPKG", geometry_type="Point",
+            dataset_metadata=metadata, dataset_options={"VERSION": GPKG_VERSION},
+        )
+        if len(counts):
+            pyogrio.write_dataframe(counts, tmp, layer=COUNTS_LAYER, driver="GPKG", append=True)
+
+
+def _html_link(text, url):
+    text = html.escape(str(text))
+    return f'<a href="{html.escape(url)}">{text}</a>' if is_http_url(url) else text
+
+
+def placemark_description(properties, lang="en"):
+    """The popup content of one facility as HTML (values escaped, only http(s) links)."""
+    labels = LABELS[lang]
+    esc = lambda value: html.escape(str(value))  # noqa: E731
+    rows = [(labels["facility_type"], esc(labels["facility_types"].get(properties["facility_type"], properties["facility_type"])))]
+    if properties.get("operator"):
+        rows.append((labels["operator"], esc(properties["operator"])))
+    place = ", ".join(p for p in (properties.get("city"), properties.get("state")) if p)
+    if place:
+        rows.append((labels["place"], esc(place)))
+    status = esc(labels["status_names"].get(properties["status"], properties["status"]))
+    if properties.get("status_date"):
+        status += f" ({labels['since']} {esc(properties['status_date'])}, {_html_link(labels['source'], properties.get('status_source'))})"
+    rows.append((labels["status"], status))
+    if properties.get("detainees") is not None:
+        qualifier = labels["qualifier"].get(properties.get("detainees_qualifier") or "exact", "")
+        figure = esc(f"{qualifier} {properties['detainees']}".strip())
+        figure += f" ({labels['as_of']} {esc(properties['detainees_as_of'])}, {_html_link(labels['source'], properties['detainees_source'])})"
+    else:
+        figure = esc(labels["no_count"])
+    rows.append((labels["detainees"], figure))
+    precision = esc(labels["precision_names"].get(properties["location_precision"], properties["location_precision"]))
+    rows.append((labels["location"], f"{precision} ({_html_link(labels['source'], properties.get('location_source'))})"))
+    if properties.get("notes"):
+        rows.append((labels["notes"], esc(properties["notes"])))
+    if properties.get("sources"):
+        rows.append((labels["sources"], " ".join(_html_link(i, url) for i, url in enumerate(properties["sources"], 1))))
+    title = f"<h3>{esc(properties['name'])}</h3>"
+    if properties.get("name_en") and properties["name_en"] != properties["name"]:
+        title += f"<p>{esc(properties['name_en'])}</p>"
+    table = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
+    return f"{title}<table>{table}</table>"
+
+
+def _xml_safe(text, where):
+    """``text`` unchanged, or OutputError if it holds a character XML 1.0 cannot carry."""
+    if _XML_INVALID.search(text):
+        raise OutputError(f"{where}: contains a control character that KML (XML) cannot carry: remove it from the input")
+    return text
+
+
+def _kml_data(parent, cells):
+    extended = ET.SubElement(parent, "ExtendedData")
+    for name, text in cells.items():
+        ET.SubElement(ET.SubElement(extended, "Data", name=name), "value").text = text
+
+
+def kml_document(facilities, precision=DEFAULT_PRECISION, generated_at=None, lang="en"):
+    """The KML tree: one Style per status, one Placemark per facility."""
+    root = ET.Element("kml", xmlns=KML_NS)
+    document = ET.SubElement(root, "Document")
+    ET.SubElement(document, "name").text = LABELS[lang]["title"]
+    prov = json.dumps(provenance(facilities, precision, generated_at), ensure_ascii=False)
+    _kml_data(document, {PROVENANCE_KEY: _xml_safe(prov, "provenance")})
+    for status in STATUSES:
+        icon_style = ET.SubElement(ET.SubElement(document, "Style", id=f"status-{status}"), "IconStyle")
+        ET.SubElement(icon_style, "color").text = STATUS_KML_COLOURS[status]
+        ET.SubElement(ET.SubElement(icon_style, "Icon"), "href").text = KML_ICON
+    for index, ((cells, point), record) in enumerate(zip(_text_rows(facilities, precision), records(facilities))):
+        for field, text in cells.items():
+            _xml_safe(text, f"facility {index} (id={cells['id']}): {field}")
+        placemark = ET.SubElement(document, "Placemark")
+        ET.SubElement(placemark, "name").text = cells["name"]
+        ET.SubElement(placemark, "description").text = placemark_description(record, lang)
+        ET.SubElement(placemark, "styleUrl").text = f"#status-{cells['status']}"
+        _kml_data(placemark, cells)
+        if point:
+            ET.SubElement(ET.SubElement(placemark, "Point"), "coordinates").text = f"{point[0]!r},{point[1]!r}"
+    return ET.ElementTree(root)
+
+
+def _write_kml(facilities, output, precision, generated_at, lang):
+    tree = kml_document(facilities, precision, generated_at, lang)
+    ET.indent(tree)
+    with atomic_write(output) as handle:
+        handle.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        tree.write(handle, encoding="unicode")
+        handle.write("\n")
+
+
+def with_counts(facilities, counts_path=None, as_of=None):
+    """``facilities`` after ``geomap join`` of ``counts_path`` and/or choosing ``as_of``.
+
+    With only ``as_of``, the figure and status current on that date are picked from
+    the history already in the data. Returns ``(facilities, lines for stderr)``.
+    """
+    if counts_path is None and as_of is None:
+        return facilities, []
+    from . import join
+    from .counts import COLUMNS
+
+    if counts_path is None:
+        joined, _ = join.join_counts(facilities, pd.DataFrame(columns=COLUMNS), as_of)
+        return joined, []
+    joined, report = join.join_file(facilities, counts_path, as_of)
+    return joined, list(join.summary(report))
+
+
+def default_output(input_path, fmt):
+    """``output/<input stem>.<ext>``: where an export goes when no -o is given."""
+    return Path("output") / (Path(str(input_path)).stem + FORMATS[fmt])
+
+
+def format_for(path):
+    """The export format a path's suffix names, or None."""
+    suffix = Path(str(path)).suffix.lower()
+    return next((fmt for fmt, ext in FORMATS.items() if ext == suffix), "geojson" if suffix == ".json" else None)
+
+
+def export_facilities(
+    facilities,
+    fmt,
+    output,
+    precision=DEFAULT_PRECISION,
+    excel=False,
+    counts_output=None,
+    generated_at=None,
+    lang="en",
+):
+    """Write ``facilities`` as ``fmt`` (a key of :data:`FORMATS`) to ``output``.
+
+    ``output`` of ``-`` streams text formats to stdout. ``excel`` adds a UTF-8 BOM to
+    CSV files; ``counts_output`` also writes the counts history as a long CSV;
+    ``lang`` picks the KML description's language. Every write is atomic: an
+    existing file is replaced only when the new one is complete. Returns ``output``.
+    """
+    if fmt not in FORMATS:
+        raise OutputError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if str(output) == "-" and fmt not in TEXT_FORMATS:
+        raise OutputError(f"{fmt} is a binary database and cannot stream to stdout: give a file path with -o")
+    if fmt == "geojson":
+        _write_geojson(facilities, output, precision, generated_at)
+    elif fmt == "csv":
+        _write_csv(facilities, output, precision, excel)
+    elif fmt == "gpkg":
+        _write_gpkg(facilities, output, precision, generated_at)
+    else:
+        _write_kml(facilities, output, precision, generated_at, lang)
+    if counts_output is not None:
+        write_counts_csv(facilities, counts_output, excel)
+    return output
+
+
+# ---------------------------------------------------------------- readers
+
+
+def _feature(properties, point):
+    geometry = {"type": "Point", "coordinates": list(point)} if point else None
+    return {"type": "Feature", "geometry": geometry, "properties": properties}
+
+
+def _decoded(cells, name, index):
+    """Decode one row of text cells, naming the file, row and field on failure."""
+    properties = {}
+    for field, text in cells.items():
+        try:
+            properties[field] = decode_text(field, text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{name}: row {index}: {field}: {text[:40]!r} is not valid JSON ({exc.msg}): re-export it") from None
+    return properties
+
+
+def _number(text, name, index, axis):
+    try:
+        return float(text)
+    except ValueError:
+        raise InputError(f"{name}: row {index}: {axis} {text!r} is not a number") from None
+
+
+def _read_csv(path):
+    name = str(path)
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [column for column in ("id", *COORDINATE_COLUMNS) if column not in (reader.fieldnames or ())]
+        if missing:
+            raise InputError(f"{name}: no {', '.join(missing)} column: not a geomap CSV export")
+        features = []
+        for index, cells in enumerate(reader):
+            lon, lat = (cells.pop(axis) for axis in COORDINATE_COLUMNS)
+            point = (_number(lon, name, index, "lon"), _number(lat, name, index, "lat")) if lon or lat else None
+            features.append(_feature(_decoded(cells, name, index), point))
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _read_kml(path):
+    name = str(path)
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        raise InputError(f"{name}: not valid KML/XML: {exc}") from None
+    ns = {"k": KML_NS}
+
+    def cells(element):
+        return {data.get("name"): data.findtext("k:value", "", ns) for data in element.findall("k:ExtendedData/k:Data", ns)}
+
+    features = []
+    for index, placemark in enumerate(root.iterfind(".//k:Placemark", ns)):
+        coordinates = placemark.findtext("k:Point/k:coordinates", "", ns).strip()
+        point = tuple(_number(c, name, index, "coordinate") for c in coordinates.split(",")[:2]) if coordinates else None
+        features.append(_feature(_decoded(cells(placemark), name, index), point))
+    collection = {"type": "FeatureCollection", "features": features}
+    document = root.find("k:Document", ns)
+    prov = cells(document).get(PROVENANCE_KEY) if document is not None else None
+    if prov:
+        collection[PROVENANCE_KEY] = json.loads(prov)
+    return collection
+
+
+def _gpkg_value(field, value):
+    if value is None:
+        return [] if field in LIST_FIELDS else None
+    if field in INTEGER_FIELDS:
+        return int(value)
+    if field in LIST_FIELDS or field in JSON_FIELDS:
+        return json.loads(value)
+    return value
+
+
+def _read_gpkg(path):
+    try:
+        table = pyogrio.read_dataframe(path, layer=FACILITIES_LAYER)
+        metadata = pyogrio.read_info(path, layer=FACILITIES_LAYER).get("dataset_metadata") or {}
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise InputError(f"{path}: cannot open as a GeoPackage with a {FACILITIES_LAYER!r} layer ({exc})") from None
+    features = [
+        _feature(
+            {column: _gpkg_value(column, value) for column, value in record.items()},
+            None if point is None else (point.x, point.y),
+        )
+        for record, point in zip(records(table), table.geometry)
+    ]
+    collection = {"type": "FeatureCollection", "features": features}
+    if PROVENANCE_KEY in metadata:
+        collection[PROVENANCE_KEY] = json.loads(metadata[PROVENANCE_KEY])
+    return collection
+
+
+def read_export(path, validate=True):
+    """Read a geomap export (GeoJSON, CSV, GPKG or KML) back into the facilities GeoDataFrame.
+
+    The format comes from the suffix. The result is validated like any input
+    (``validate=False`` skips that for exports known to be good: it costs about a
+    millisecond per facility) and carries ``attrs["inputs"]`` (this file) and, when the export recorded them,
+    ``attrs["national_totals"]``.
+    """
+    name = str(path)
+    fmt = format_for(path)
+    if fmt is None:
+        raise InputError(f"{name}: unknown export suffix: use {', '.join(FORMATS.values())}")
+    if not Path(name).is_file():
+        raise InputError(f"{name}: no such file: check the path")
+    readers = {"geojson": read_json, "csv": _read_csv, "kml": _read_kml, "gpkg": _read_gpkg}
+    collection = readers[fmt](path)
+    if validate:
+        check_collection(collection, name, require_geometry=False)
+    facilities = frames.from_features(collection["features"])
+    facilities.attrs["inputs"] = [input_record(path)]
+    prov = collection.get(PROVENANCE_KEY)
+    if isinstance(prov, dict) and "national_totals" in prov:
+        facilities.attrs["national_totals"] = prov["national_totals"]
+    return facilities
