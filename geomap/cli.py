@@ -6,6 +6,7 @@ exit code. ``--debug`` shows the traceback instead.
 """
 
 import sys
+from dataclasses import replace
 
 import click
 
@@ -59,3 +60,245 @@ def validate(path):
 
     facilities = read_facilities(path)
     click.echo(f"{path}: {len(facilities)} facilities, valid", err=True)
+
+
+@main.command()
+@input_argument
+@click.option("-o", "--output", default=DEFAULT_MAP, show_default=True, help="HTML file to write.")
+@click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True, help="Language of every label.")
+@click.option("--title", help="Headline (default: a title in the chosen language).")
+@click.option("--subtitle", help="Line under the headline.")
+@click.option("--embed", is_flag=True, help="Chrome-free layout that fills an iframe (see `geomap embed`).")
+@click.option("--no-cluster", is_flag=True, help="Draw every marker, never group nearby ones.")
+@click.option("--cdn", is_flag=True, help="Link the same pinned Leaflet files from jsDelivr instead of inlining them.")
+@click.option("--no-tiles", is_flag=True, help="No OpenStreetMap base map: country outlines only (fully offline).")
+@click.option("--png", "png_path", type=click.Path(dir_okay=False), help="Also save a PNG of the map here (1200x630).")
+def build(input_path, output, lang, title, subtitle, embed, no_cluster, cdn, no_tiles, png_path):
+    """Validate INPUT and write a self-contained interactive map.
+
+    INPUT defaults to data/facilities.geojson. The page inlines every script,
+    style and the country outline, so it opens offline; only the base-map tiles
+    need the network.
+
+    \b
+    Examples:
+      geomap build
+      geomap build data/facilities.geojson -o output/mapa.html --lang es
+      geomap build --embed -o output/embed.html
+    """
+    from .load import read_facilities
+    from .render import MapOptions, write_map
+
+    options = MapOptions(lang=lang, title=title, subtitle=subtitle, embed=embed,
+                         cluster=not no_cluster, cdn=cdn, tiles=not no_tiles)
+    facilities = read_facilities(input_path)
+    write_map(facilities, output, options)
+    click.echo(f"{output}: {len(facilities)} facilities", err=True)
+    if png_path:
+        from .snapshot import snapshot
+
+        snapshot(facilities, png_path, replace(options, cluster=False, static=True, tiles=False))
+        click.echo(f"{png_path}: PNG 1200x630", err=True)
+
+
+@main.command()
+@click.argument("facilities_path", metavar="FACILITIES")
+@click.argument("counts_path", metavar="COUNTS")
+@click.option("-o", "--output", help="GeoJSON to write ('-' = stdout)  [default: output/<FACILITIES stem>.joined.geojson]")
+@click.option("--as-of", "as_of", metavar="DATE", help="Show the figure and status current on DATE (YYYY-MM-DD or YYYY-MM; default: the latest).")
+@click.option("--aliases", "aliases_path", metavar="FILE", help="Crosswalk CSV with columns name,id for names the matcher cannot resolve.")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on any unmatched or ambiguous row instead of reporting it.")
+@click.option("--encoding", help="Encoding of a CSV COUNTS file (default: UTF-8, else cp1252).")
+def join(facilities_path, counts_path, output, as_of, aliases_path, strict, encoding):
+    """Join dated detainee counts and status events from COUNTS onto FACILITIES.
+
+    COUNTS is CSV (comma or semicolon; UTF-8 or cp1252), XLSX or JSON records,
+    with English or Spanish headers; names are matched to facility ids (exact,
+    then fuzzy). Every row lands in the match report <OUTPUT stem>.matches.csv;
+    unmatched and ambiguous rows are listed on stderr. See docs/join.md.
+
+    \b
+    Examples:
+      geomap join data/facilities.geojson data/counts.csv
+      geomap join data/facilities.geojson reporte.csv --as-of 2026-01-31 -o output/enero.geojson
+      geomap join data/facilities.geojson reporte.xlsx --aliases crosswalk.csv --strict
+    """
+    from .export import export_facilities, read_export
+    from .join import default_output, join_file, report_path, summary, write_report
+
+    output = output or default_output(facilities_path)
+    facilities = read_export(facilities_path)
+    joined, report = join_file(facilities, counts_path, as_of, aliases_path, strict, encoding)
+    report_file = report_path(output, facilities_path)
+    export_facilities(joined, "geojson", output)
+    write_report(report, report_file)
+    for line in summary(report, report_file):
+        click.echo(line, err=True)
+
+
+@main.command()
+def schema():
+    """Print the JSON Schema of a facility's properties (the one `validate` enforces).
+
+    \b
+    Example:
+      geomap schema > facility.schema.json
+    """
+    import json
+
+    from .schema import facility_schema
+
+    click.echo(json.dumps(facility_schema(), indent=2, ensure_ascii=False))
+
+
+@main.command("export")
+@input_argument
+@click.option("-f", "--format", "fmt", type=click.Choice(["geojson", "csv", "gpkg", "kml"]),
+              help="Output format  [default: from the -o suffix, else geojson]")
+@click.option("-o", "--output", help="File to write ('-' = stdout for geojson, csv, kml)  [default: output/<INPUT stem>.<format>]")
+@click.option("--precision", default=6, show_default=True, type=click.IntRange(0, 15), help="Decimals kept in coordinates (6 ≈ 0.1 m).")
+@click.option("--excel", is_flag=True, help="CSV: write UTF-8 with a BOM so Excel shows accents correctly.")
+@click.option("--counts-csv", "counts_output", metavar="PATH", help="Also write the counts history as a long CSV (one row per dated figure).")
+@click.option("--counts", "counts_path", metavar="FILE", help="First join dated counts and status events from FILE (see `geomap join`).")
+@click.option("--as-of", "as_of", metavar="DATE", help="Show the figure and status current on DATE (YYYY-MM-DD or YYYY-MM).")
+@click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True, help="KML: language of the placemark descriptions.")
+def export_command(input_path, fmt, output, precision, excel, counts_output, counts_path, as_of, lang):
+    """Export INPUT as GeoJSON, CSV, GeoPackage or KML for use elsewhere.
+
+    INPUT is a facilities GeoJSON or any geomap export (default
+    data/facilities.geojson). Every format keeps every field and records
+    provenance (inputs with SHA-256, as-of date, sources); docs/data-model.md
+    says how lists are written.
+
+    \b
+    Examples:
+      geomap export --format csv --excel
+      geomap export data/facilities.geojson --format gpkg -o out.gpkg --counts-csv out/counts.csv
+      geomap export --counts data/counts.csv --as-of 2026-01 -f kml -o - > facilities.kml
+    """
+    from .export import default_output, export_facilities, format_for, read_export, with_counts
+
+    fmt = fmt or (output and format_for(output)) or "geojson"
+    output = output or default_output(input_path, fmt)
+    facilities, notes = with_counts(read_export(input_path), counts_path, as_of)
+    for line in notes:
+        click.echo(line, err=True)
+    export_facilities(facilities, fmt, output, precision=precision, excel=excel, counts_output=counts_output, lang=lang)
+    click.echo(f"{output}: {len(facilities)} facilities ({fmt})", err=True)
+
+
+def geocode_options(command):
+    """The geocoding options (shared by `geocode` and `build --geocode`).
+
+    Their parameter names are the fields of :class:`geomap.geocode.GeocodeOptions`,
+    so a command builds it with ``GeocodeOptions(**{name: kwargs[name] for name in GEOCODE_OPTIONS})``.
+    """
+    options = [
+        click.option("--gazetteer", default=DEFAULT_FACILITIES, show_default=True, metavar="FILE",
+                     help="Curated facilities whose names and aliases are matched first."),
+        click.option("--cache", metavar="PATH", help="SQLite answer cache  [default: geocode.sqlite in the user cache dir]"),
+        click.option("--geocoder", default="nominatim", show_default=True, help="Any geopy provider: nominatim, photon, arcgis..."),
+        click.option("--geocoder-url", metavar="URL", help="Self-hosted Nominatim/Photon, e.g. http://localhost:8080"),
+        click.option("--user-agent", envvar="GEOMAP_USER_AGENT", metavar="TEXT",
+                     help="Identify yourself (app and contact); required by the public Nominatim. Env: GEOMAP_USER_AGENT"),
+        click.option("--api-key", envvar="GEOMAP_API_KEY", metavar="KEY", help="For providers that need one. Env: GEOMAP_API_KEY"),
+        click.option("--offline", is_flag=True, help="No network: gazetteer, cache and GeoNames localities only."),
+        click.option("--force", is_flag=True, help="Re-locate rows that already have coordinates."),
+        click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds per request."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+GEOCODE_OPTIONS = ("gazetteer", "cache", "geocoder", "geocoder_url", "user_agent", "api_key", "offline", "force", "timeout")
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT")
+@click.option("-o", "--output", help="GeoJSON to write ('-' = stdout)  [default: output/<INPUT stem>.geojson]")
+@click.option("--country", default="VE", show_default=True, help="ISO code for CSV rows without a country column.")
+@geocode_options
+@click.pass_context
+def geocode(ctx, input_path, output, country, **settings):
+    """Locate facilities from names and addresses: honest, cached, resumable.
+
+    INPUT is a CSV (columns: name; optional id, address, city, state, country,
+    lat, lon) or a facilities GeoJSON with null geometries. Each row tries, in
+    order: its own coordinates, the curated gazetteer, the cache, the online
+    geocoder (1 request/s), then the GeoNames town or state centre. Every answer
+    is cached at once: interrupt and re-run to resume. Exit 0 when every row is
+    located, 2 when some are not (listed on stderr), 1 on bad input.
+    See docs/geocoding.md.
+
+    \b
+    Examples:
+      geomap geocode sites.csv --offline
+      geomap geocode sites.csv --user-agent "myorg-map/1.0 (me@example.org)"
+      geomap geocode data/facilities.geojson --geocoder-url http://localhost:8080 -o -
+    """
+    from .geocode import GeocodeOptions, format_summary, geocode_file
+
+    options = GeocodeOptions(**settings)
+    try:
+        summary = geocode_file(input_path, output, options, country=country.upper())
+    except KeyboardInterrupt:
+        click.echo("interrupted: every answer received is in the cache; run the same command to resume", err=True)
+        ctx.exit(130)
+    for line in format_summary(summary):
+        click.echo(line, err=True)
+    click.echo(f"{summary['output']}: {summary['rows']} facilities", err=True)
+    if summary["unresolved"]:
+        ctx.exit(2)
+
+
+@main.command()
+@input_argument
+@click.option("-o", "--output", default="output/map.png", show_default=True, help="PNG file to write.")
+@click.option("--width", default=1200, show_default=True, help="Width in pixels.")
+@click.option("--height", default=630, show_default=True, help="Height in pixels (630 for a 1200-wide social card).")
+@click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True)
+@click.option("--title", help="Headline (default: a title in the chosen language).")
+@click.option("--tiles", is_flag=True, help="Draw OpenStreetMap tiles under the map (needs the network).")
+def snapshot(input_path, output, width, height, lang, title, tiles):
+    """Save a PNG picture of the map, drawn by headless chromium.
+
+    Needs Debian's chromium (apt-get install -y chromium) and Playwright
+    (pip install 'geomap[png]'). Without --tiles it uses no network.
+
+    \b
+    Example:
+      geomap snapshot -o output/map.png
+      geomap snapshot --lang es --width 1080 --height 1080 -o output/mapa.png
+    """
+    from .load import read_facilities
+    from .render import MapOptions
+    from .snapshot import snapshot as take_snapshot
+
+    facilities = read_facilities(input_path)
+    options = MapOptions(lang=lang, title=title, tiles=tiles, cluster=False, static=True)
+    take_snapshot(facilities, output, options, width, height)
+    click.echo(f"{output}: PNG {width}x{height}", err=True)
+
+
+@main.command()
+@click.argument("url")
+@click.option("--title", help="The iframe's title for screen readers (default: the map title).")
+@click.option("--height", type=click.IntRange(min=100), help="Fixed height in pixels instead of an aspect ratio.")
+@click.option("--aspect", default="4:3", show_default=True, help="Width:height of the frame, e.g. 16:9.")
+@click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True)
+def embed(url, title, height, aspect, lang):
+    """Print a responsive iframe snippet for a map published at URL.
+
+    Build the page with `geomap build --embed`, publish it, then paste the
+    snippet into the article. The frame is sandboxed: the map runs, source
+    links open in a new tab, and nothing can reach the host page.
+
+    \b
+    Example:
+      geomap build --embed -o output/embed.html
+      geomap embed https://example.org/maps/embed.html --aspect 16:9
+    """
+    from .render import iframe_snippet
+
+    click.echo(iframe_snippet(url, title=title, height=height, aspect=aspect, lang=lang))

@@ -54,6 +54,7 @@ class MapOptions:
     cluster: bool = True
     cdn: bool = False
     tiles: bool = True
+    static: bool = False  # a picture, not a page: no zoom, search or full-screen buttons
 
     def __post_init__(self):
         if self.lang not in LANGUAGES:
@@ -198,7 +199,7 @@ def build_payload(facilities, options):
         "subtitle": options.subtitle if options.subtitle is not None else labels["subtitle"],
         "as_of": as_of,
         "national": national_headline(facilities, as_of),
-        "options": {"embed": options.embed, "cluster": options.cluster},
+        "options": {"embed": options.embed, "cluster": options.cluster, "static": options.static},
         "fields": PAYLOAD_FIELDS,
         "rows": payload_rows(facilities, options.lang),
     }
@@ -258,3 +259,29 @@ def write_map(facilities, output, options=MapOptions()):
     with atomic_write(output) as handle:
         handle.write(page)
     return output
+
+
+#: What the embedded map may do: run its scripts and open source links in a new,
+#: unsandboxed tab. Not allow-same-origin: the map never touches the host's cookies or storage.
+IFRAME_SANDBOX = "allow-scripts allow-popups allow-popups-to-escape-sandbox"
+
+
+def iframe_snippet(url, title=None, height=None, aspect="4:3", lang="en"):
+    """A responsive ``<iframe>`` for a map built with ``embed=True``.
+
+    Width is always 100% of the article column; the height follows ``aspect``
+    (``W:H``) unless a fixed ``height`` in pixels is given.
+    """
+    if not re.match(r"^(https?://|/|\./|\.\./|[\w.-]+\.html?\b)", url):
+        raise InputError(f"{url!r}: give the map's http(s) URL or a relative path to it")
+    title = title or LABELS[lang]["title"]
+    attrs = (f'src="{html.escape(url)}" title="{html.escape(title)}" aria-label="{html.escape(title)}" '
+             f'loading="lazy" sandbox="{IFRAME_SANDBOX}" allow="fullscreen" allowfullscreen '
+             f'referrerpolicy="no-referrer"')
+    if height:
+        return f'<iframe {attrs} style="display:block;width:100%;height:{int(height)}px;border:0"></iframe>'
+    match = re.fullmatch(r"(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)", aspect or "")
+    if not match or float(match.group(2)) == 0:
+        raise InputError(f"--aspect {aspect!r}: write width:height, e.g. 16:9")
+    return (f'<div style="position:relative;width:100%;aspect-ratio:{match.group(1)}/{match.group(2)}">'
+            f'<iframe {attrs} style="position:absolute;inset:0;width:100%;height:100%;border:0"></iframe></div>')

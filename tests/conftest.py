@@ -1,14 +1,12 @@
 """Shared fixtures: one headless chromium for every browser test."""
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("GEOMAP_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+from geomap.snapshot import READY, BrowserMissing, launch_chromium
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -19,17 +17,15 @@ def browser():
     Skips when chromium is missing, unless GEOMAP_REQUIRE_BROWSER=1 (set by .ci/run),
     in which case a missing browser fails the run instead of hiding it.
     """
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        message = f"{CHROMIUM} not found: apt-get install -y chromium"
+    launcher = launch_chromium()
+    try:
+        chromium = launcher.__enter__()
+    except BrowserMissing as missing:
         if os.environ.get("GEOMAP_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+            pytest.fail(str(missing))
+        pytest.skip(str(missing))
+    yield chromium
+    launcher.__exit__(None, None, None)
 
 
 class OfflinePage:
@@ -57,7 +53,7 @@ class OfflinePage:
     def open(self, path):
         """Open a local HTML file and wait until geomap has drawn it."""
         self.page.goto(Path(path).resolve().as_uri())
-        self.page.wait_for_selector("html[data-geomap-ready=true]", state="attached", timeout=20000)
+        self.page.wait_for_selector(READY, state="attached", timeout=20000)
         return self.page
 
 
@@ -66,3 +62,60 @@ def offline_page(browser):
     context = browser.new_context(viewport={"width": 1200, "height": 800})
     yield OfflinePage(context)
     context.close()
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address():
+    """pytest-httpserver listens on the IPv4 loopback only (tests never leave the machine)."""
+    return ("127.0.0.1", 0)
+
+
+class FakeNominatim:
+    """A loopback server answering ``/search`` like Nominatim (``format=json``).
+
+    ``places`` maps a word of the query (folded, e.g. "rodeo") to the results to
+    return; ``script`` holds responses served first, one per request (a
+    ``werkzeug.Response`` or a callable taking the request). Every request is
+    recorded with its arrival time, query arguments and User-Agent.
+    """
+
+    def __init__(self, httpserver):
+        from werkzeug import Response
+
+        self.Response = Response
+        self.places, self.script, self.requests = {}, [], []
+        self.url = httpserver.url_for("/").rstrip("/")
+        httpserver.expect_request("/search").respond_with_handler(self._answer)
+
+    def _answer(self, request):
+        import json
+        import time
+
+        self.requests.append({"time": time.monotonic(), "args": request.args.to_dict(),
+                              "user_agent": request.headers.get("User-Agent")})
+        if self.script:
+            response = self.script.pop(0)
+            return response if isinstance(response, self.Response) else response(request)
+        query = request.args.get("q", "").casefold()
+        results = next((found for word, found in self.places.items() if word in query), [])
+        return self.Response(json.dumps(results), content_type="application/json")
+
+    @property
+    def queries(self):
+        return [entry["args"].get("q") for entry in self.requests]
+
+    @staticmethod
+    def place(name, lat, lon, country="ve", state="Miranda", osm_class="amenity", osm_type_tag="prison",
+              rank=30, addresstype="amenity", osm_type="way", osm_id=123):
+        """One result as Nominatim's /search?format=json&addressdetails=1 writes it."""
+        return {"place_id": 1, "licence": "Data © OpenStreetMap contributors, ODbL 1.0. http://osm.org/copyright",
+                "osm_type": osm_type, "osm_id": osm_id, "lat": str(lat), "lon": str(lon), "class": osm_class,
+                "type": osm_type_tag, "place_rank": rank, "importance": 0.3, "addresstype": addresstype,
+                "name": name, "display_name": f"{name}, {state}", "boundingbox": [str(lat), str(lat), str(lon), str(lon)],
+                "address": {"state": state, "country_code": country}}
+
+
+@pytest.fixture
+def nominatim(httpserver):
+    """The one shared fake Nominatim on 127.0.0.1 (see :class:`FakeNominatim`)."""
+    return FakeNominatim(httpserver)

@@ -316,6 +316,7 @@
     document.documentElement.setAttribute("lang", data.lang);
     document.title = data.title;
     if (data.options.embed) document.body.classList.add("gm-embed");
+    if (data.options.static) document.body.classList.add("gm-static");
 
     map.createPane("gm-outline").style.zIndex = 250;
     if (outlineId && window.topojson) {

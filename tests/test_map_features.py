@@ -1,0 +1,186 @@
+"""What readers see and do in the map, checked in chromium with the network blocked."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from geomap.cli import main
+from geomap.load import read_facilities
+from geomap.render import IFRAME_SANDBOX, MapOptions, iframe_snippet, write_map
+
+from conftest import REPO
+
+pytestmark = pytest.mark.browser
+SMALL = REPO / "tests/fixtures/small.geojson"
+
+
+@pytest.fixture(scope="module")
+def small_map(tmp_path_factory):
+    out = tmp_path_factory.mktemp("map") / "map.html"
+    write_map(read_facilities(SMALL), out, MapOptions(cluster=False))
+    return out
+
+
+def test_legend_lists_statuses_sizes_and_precision(offline_page, small_map):
+    page = offline_page.open(small_map)
+    legend = page.inner_text(".gm-legend")
+    for text in ("Open (2)", "Announced closure (1)", "Status unknown (1)", "Marker area = number of detainees",
+                 "No published count", "Exact site", "Approximate: town centre, not the facility"):
+        assert text in legend
+    # the status checkboxes hide and show that status's markers
+    page.uncheck(".gm-legend-row[data-status=open] input")
+    assert page.locator("path.gm-marker-open").count() == 0
+    page.check(".gm-legend-row[data-status=open] input")
+    assert page.locator("path.gm-marker-open").count() == 2
+
+
+def test_marker_area_grows_with_the_count(offline_page, small_map):
+    page = offline_page.open(small_map)
+    radius = page.evaluate("Object.fromEntries(geomapMap.markers.map(m => [m.facility.id, m.getRadius()]))")
+    assert radius["tocoron"] > radius["helicoide"]  # 800 > 65
+    assert radius["tocoron"] ** 2 / radius["helicoide"] ** 2 == pytest.approx(800 / 65, rel=0.01)
+    styles = page.evaluate("Object.fromEntries(geomapMap.markers.map(m => [m.facility.id, m.options.fillOpacity]))")
+    assert styles["la_tumba"] < styles["helicoide"]  # no published count: drawn hollow
+
+
+def test_approximate_locations_are_dashed_and_said(offline_page, small_map):
+    page = offline_page.open(small_map)
+    dashed = page.evaluate("[...document.querySelectorAll('path.gm-approximate')].map(p => [p.dataset.id, p.getAttribute('stroke-dasharray')])")
+    assert dashed == [["el_dorado", "4 3"]]
+    assert page.locator("path[data-id=tocoron]").get_attribute("stroke-dasharray") is None
+    page.click("path[data-id=el_dorado]")
+    assert "town centre, not the facility" in page.inner_text(".leaflet-popup-content")
+
+
+def test_search_finds_helicoide_and_opens_its_popup(offline_page, tmp_path):
+    out = tmp_path / "map.html"
+    write_map(read_facilities(SMALL), out)  # clustered: search must reveal the marker
+    page = offline_page.open(out)
+    page.fill("#gm-search-input", "helicoide")
+    page.click("#gm-search-results button[data-id=helicoide]")
+    popup = page.wait_for_selector(".leaflet-popup-content .gm-popup")
+    assert "The Helicoide" in popup.inner_text()
+    page.fill("#gm-search-input", "HELICOIDE")  # accents and case folded
+    assert page.locator("#gm-search-results button").count() == 1
+    page.fill("#gm-search-input", "nowhere")
+    assert page.inner_text("#gm-search-results") == "No facility matches"
+
+
+def test_markers_have_alt_text_and_open_from_the_keyboard(offline_page, small_map):
+    page = offline_page.open(small_map)
+    marker = page.locator("path[data-id=helicoide]")
+    assert marker.get_attribute("aria-label") == "The Helicoide \u2014 Announced closure \u2014 65 detainees as of 2026-01"
+    assert marker.get_attribute("tabindex") == "0"
+    marker.focus()
+    page.keyboard.press("Enter")
+    assert "The Helicoide" in page.inner_text(".leaflet-popup-content")
+
+
+def test_screen_reader_table_lists_every_facility(offline_page, small_map):
+    page = offline_page.open(small_map)
+    page.wait_for_selector("#gm-table[data-complete=true]", state="attached")
+    rows = page.evaluate("[...document.querySelectorAll('#gm-table tbody tr')].map(tr => tr.innerText)")
+    assert len(rows) == 4
+    assert any("The Helicoide" in r and "65 detainees as of 2026-01" in r for r in rows)
+    clip = page.evaluate("getComputedStyle(document.querySelector('#gm-table')).clip")
+    assert "rect(0px" in clip  # visually hidden, still read aloud
+
+
+def test_spanish_translates_every_label(offline_page, tmp_path):
+    out = tmp_path / "mapa.html"
+    result = CliRunner().invoke(main, ["build", str(SMALL), "-o", str(out), "--lang", "es", "--no-cluster"])
+    assert result.exit_code == 0, result.output
+    page = offline_page.open(out)
+    assert page.evaluate("document.documentElement.lang") == "es"
+    assert "Centros de detención con presos políticos" in page.inner_text(".gm-headline")
+    assert "Cierre anunciado (1)" in page.inner_text(".gm-legend")
+    page.evaluate("geomapMap.reveal(geomapMap.data.facilities.find(f => f.id === 'helicoide'))")
+    popup = page.inner_text(".leaflet-popup-content")
+    assert "El Helicoide" in popup and "Cierre anunciado" in popup and "65 detenidos al 2026-01" in popup
+    assert page.get_attribute("#gm-search-input", "placeholder").startswith("Nombre o alias")
+
+
+def test_embed_page_works_inside_a_sandboxed_iframe(offline_page, tmp_path):
+    out = tmp_path / "embed.html"
+    assert CliRunner().invoke(main, ["build", str(SMALL), "--embed", "-o", str(out)]).exit_code == 0
+    snippet = iframe_snippet(out.name, title="Mapa")
+    assert f'sandbox="{IFRAME_SANDBOX}"' in snippet and 'loading="lazy"' in snippet and 'title="Mapa"' in snippet
+    host = tmp_path / "article.html"
+    host.write_text(f"<!doctype html><html><body><p>Article</p><div style='width:640px'>{snippet}</div></body></html>")
+    page = offline_page.page
+    page.goto(host.as_uri())
+    frame = page.frame_locator("iframe")
+    frame.locator("html[data-geomap-ready=true]").wait_for(state="attached")
+    size = page.eval_on_selector("iframe", "f => [f.clientWidth, f.clientHeight]")
+    assert size == [640, 480]  # responsive width, 4:3
+    map_size = frame.locator(".folium-map").evaluate("m => [m.clientWidth, m.clientHeight]")
+    assert map_size == [640, 480]  # the map fills its frame
+    assert frame.locator("body.gm-embed").count() == 1
+    assert offline_page.errors == []
+
+
+def test_snapshot_png_has_the_requested_size(tmp_path):
+    # its own process: Playwright's sync API cannot start twice in the thread the browser fixture uses
+    out = tmp_path / "card.png"
+    subprocess.run([sys.executable, "-m", "geomap", "snapshot", str(SMALL), "-o", str(out)], check=True, timeout=120)
+    header = out.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(header[16:20], "big") == 1200 and int.from_bytes(header[20:24], "big") == 630
+
+
+INJECTIONS = [
+    "<script>alert('name')</script>",
+    "<img src=x onerror=\"alert('img')\">",
+    "\"><svg onload=alert('svg')>",
+    "</script><script>alert('close')</script>",
+    "`${alert('template')}`",
+    "{{ 7*7 }} <b onmouseover=alert('b')>bold</b>",
+    "javascript:alert('url')",
+    "\u2028');alert('ls');//",
+]
+
+
+def test_injection_corpus_shows_as_text_and_never_runs(offline_page, tmp_path):
+    data = json.loads(SMALL.read_text("utf-8"))
+    for i, feature in enumerate(data["features"]):
+        payload = INJECTIONS[i % len(INJECTIONS)]
+        props = feature["properties"]
+        props.update(name=payload, name_en=None, notes=INJECTIONS[(i + 1) % len(INJECTIONS)],
+                     operator=INJECTIONS[(i + 2) % len(INJECTIONS)], city=INJECTIONS[(i + 3) % len(INJECTIONS)],
+                     aliases=[INJECTIONS[(i + 4) % len(INJECTIONS)]],
+                     sources=["https://example.org/a?q=\"><script>alert('src')</script>"])
+    facilities = read_facilities(_write(tmp_path / "evil.geojson", data))
+    facilities.loc[0, "status_source"] = "javascript:alert('status-link')"  # past validation, straight to render
+    facilities.loc[0, "detainees_source"] = " JAVASCRIPT:alert('count-link')"
+    out = tmp_path / "evil.html"
+    write_map(facilities, out, MapOptions(cluster=False, title=INJECTIONS[0], subtitle=INJECTIONS[1]))
+    page = offline_page.open(out)
+    page.wait_for_selector("#gm-table[data-complete=true]", state="attached")
+    page.fill("#gm-search-input", "a")  # search results render names too
+    for feature_id in [f["properties"]["id"] for f in data["features"]]:
+        page.evaluate(f"geomapMap.reveal(geomapMap.data.facilities.find(f => f.id === {json.dumps(feature_id)}))")
+        popup = page.wait_for_selector(".leaflet-popup-content .gm-popup")
+        name = facilities.set_index("id").loc[feature_id, "name"]
+        assert name in popup.inner_text()  # shown literally
+        page.hover(f"path[data-id={feature_id}]")
+    page.wait_for_timeout(200)
+    assert offline_page.dialogs == []
+    assert offline_page.errors == []
+    injected = page.evaluate("""() => ({
+        scripts: [...document.scripts].filter(s => /alert/.test(s.textContent) && s.type !== 'application/json').length,
+        elements: document.querySelectorAll('img[src=x], svg[onload], b[onmouseover]').length,
+        handlers: [...document.querySelectorAll('*')].filter(el => [...el.attributes].some(a => a.name.startsWith('on'))).length,
+        badLinks: [...document.querySelectorAll('a')].filter(a => !/^(https?:|#)/.test(a.getAttribute('href'))).length,
+        unsafeRel: [...document.querySelectorAll('a[target=_blank]')].filter(a => a.rel !== 'noopener noreferrer').length,
+    })""")
+    assert injected == {"scripts": 0, "elements": 0, "handlers": 0, "badLinks": 0, "unsafeRel": 0}
+    assert INJECTIONS[0] in page.inner_text(".gm-headline") and page.title() == INJECTIONS[0]
+    assert INJECTIONS[1] in page.inner_text("#gm-table")
+
+
+def _write(path, data):
+    path.write_text(json.dumps(data), "utf-8")
+    return path
