@@ -25,7 +25,8 @@ from rapidfuzz import fuzz, process
 from scipy import sparse
 
 #: rapidfuzz's token_sort_ratio (word order does not matter), raised to 100 when all the words of
-#: one name appear in the other ("sebin helicoide" ~ "helicoide"), so extra words do not hurt.
+#: one name appear in the other ("sebin helicoide" ~ "helicoide"), so extra words do not hurt —
+#: unless the shared words only name a state ("fenix carabobo" is not the Carabobo penitentiary).
 SCORER = fuzz.token_sort_ratio
 #: Lowest score (0-100) a fuzzy candidate needs. 88 keeps "rodeo 1" and "rodeo 2" apart (86)
 #: while a typo such as "helicoid" ~ "helicoide" (94) still matches.
@@ -151,6 +152,9 @@ class NameMatcher:
         self._key_words = sparse.csr_matrix(
             (np.ones(len(incidence), dtype=np.int32), tuple(zip(*incidence)) or ([], [])),
             shape=(len(self._keys), len(self._vocabulary)))
+        state_words = {word for state in self._states.values() if state for word in state.split()}
+        self._telling_words = np.array([index for word, index in self._vocabulary.items() if word not in state_words],
+                                       dtype=np.int64)
 
     def match(self, name, state=None):
         """Resolve one name (and the row's state, if any) to a :class:`Match`."""
@@ -229,6 +233,12 @@ class NameMatcher:
         shared = (query_words @ key_words.T).tocoo()
         key_sizes = np.asarray(key_words.sum(axis=1)).ravel()
         subset = (shared.data == np.asarray(sizes)[shared.row]) | (shared.data == key_sizes[shared.col])
+        # shared words that only name a state do not identify a facility:
+        # "fenix carabobo" must not become the Centro Penitenciario de "carabobo"
+        telling = (query_words[:, self._telling_words] @ key_words[:, self._telling_words].T).tocoo()
+        width = np.int64(max(len(keys), 1))
+        subset &= np.isin(shared.row.astype(np.int64) * width + shared.col,
+                          telling.row.astype(np.int64) * width + telling.col)
         scores[shared.row[subset], shared.col[subset]] = 100
         return scores
 

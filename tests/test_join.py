@@ -376,3 +376,12 @@ def test_shipped_counts_reproduce_the_shipped_figures():
     for shipped, rejoined in zip(facilities.to_dict("records"), joined.to_dict("records")):
         assert {f: shipped[f] for f in fields} == {f: rejoined[f] for f in fields}, shipped["id"]
     assert joined.attrs["national_totals"] and all(t["country"] == "VE" for t in joined.attrs["national_totals"])
+
+
+def test_a_shared_state_name_alone_does_not_claim_a_facility():
+    from geomap.names import Facility, NameMatcher
+
+    matcher = NameMatcher([Facility("tocuyito", ("Centro Penitenciario de Carabobo (Tocuyito)",), "Carabobo"),
+                           Facility("helicoide", ("El Helicoide",), "Distrito Capital")])
+    assert matcher.match("Cárcel Fénix Carabobo").method == "unmatched"
+    assert matcher.match("SEBIN El Helicoide").facility_id == "helicoide"
