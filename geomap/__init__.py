@@ -9,4 +9,5 @@ are the facility properties documented in ``docs/data-model.md`` (see
 __version__ = "0.1.0"
 
 DEFAULT_FACILITIES = "data/facilities.geojson"
+DEFAULT_COUNTS = "data/counts.csv"
 DEFAULT_MAP = "output/map.html"

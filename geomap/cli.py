@@ -5,12 +5,12 @@ Each command only parses options and calls one stage's function; errors from the
 exit code. ``--debug`` shows the traceback instead.
 """
 
-import sys
 from dataclasses import replace
+from pathlib import Path
 
 import click
 
-from . import DEFAULT_FACILITIES, DEFAULT_MAP, __version__
+from . import DEFAULT_COUNTS, DEFAULT_FACILITIES, DEFAULT_MAP, __version__
 from .errors import GeomapError
 
 
@@ -44,6 +44,33 @@ def main(debug):
 input_argument = click.argument("input_path", metavar="INPUT", default=DEFAULT_FACILITIES, required=False)
 
 
+def geocode_options(command):
+    """The geocoding options (shared by `geocode` and `build --geocode`).
+
+    Their parameter names are the fields of :class:`geomap.geocode.GeocodeOptions`,
+    so a command builds it with ``GeocodeOptions(**{name: kwargs[name] for name in GEOCODE_OPTIONS})``.
+    """
+    options = [
+        click.option("--gazetteer", default=DEFAULT_FACILITIES, show_default=True, metavar="FILE",
+                     help="Curated facilities whose names and aliases are matched first."),
+        click.option("--cache", metavar="PATH", help="SQLite answer cache  [default: geocode.sqlite in the user cache dir]"),
+        click.option("--geocoder", default="nominatim", show_default=True, help="Any geopy provider: nominatim, photon, arcgis..."),
+        click.option("--geocoder-url", metavar="URL", help="Self-hosted Nominatim/Photon, e.g. http://localhost:8080"),
+        click.option("--user-agent", envvar="GEOMAP_USER_AGENT", metavar="TEXT",
+                     help="Identify yourself (app and contact); required by the public Nominatim. Env: GEOMAP_USER_AGENT"),
+        click.option("--api-key", envvar="GEOMAP_API_KEY", metavar="KEY", help="For providers that need one. Env: GEOMAP_API_KEY"),
+        click.option("--offline", is_flag=True, help="No network: gazetteer, cache and GeoNames localities only."),
+        click.option("--force", is_flag=True, help="Re-locate rows that already have coordinates."),
+        click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds per request."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+GEOCODE_OPTIONS = ("gazetteer", "cache", "geocoder", "geocoder_url", "user_agent", "api_key", "offline", "force", "timeout")
+
+
 @main.command()
 @click.argument("path", metavar="FILE")
 def validate(path):
@@ -65,6 +92,9 @@ def validate(path):
 @main.command()
 @input_argument
 @click.option("-o", "--output", default=DEFAULT_MAP, show_default=True, help="HTML file to write.")
+@click.option("--counts", "counts_path", metavar="FILE",
+              help=f"Join dated counts and status events from FILE first (see `geomap join`)  [default with the default INPUT: {DEFAULT_COUNTS}]")
+@click.option("--as-of", "as_of", metavar="DATE", help="Show the map as it stood on DATE (YYYY-MM-DD or YYYY-MM).")
 @click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True, help="Language of every label.")
 @click.option("--title", help="Headline (default: a title in the chosen language).")
 @click.option("--subtitle", help="Line under the headline.")
@@ -73,32 +103,63 @@ def validate(path):
 @click.option("--cdn", is_flag=True, help="Link the same pinned Leaflet files from jsDelivr instead of inlining them.")
 @click.option("--no-tiles", is_flag=True, help="No OpenStreetMap base map: country outlines only (fully offline).")
 @click.option("--png", "png_path", type=click.Path(dir_okay=False), help="Also save a PNG of the map here (1200x630).")
-def build(input_path, output, lang, title, subtitle, embed, no_cluster, cdn, no_tiles, png_path):
+@click.option("--geocode", "geocode_first", is_flag=True, help="Locate facilities without coordinates first (INPUT may be a CSV; see `geomap geocode`).")
+@geocode_options
+@click.pass_context
+def build(ctx, input_path, output, counts_path, as_of, lang, title, subtitle, embed, no_cluster, cdn, no_tiles, png_path,
+          geocode_first, **geocode_settings):
     """Validate INPUT and write a self-contained interactive map.
 
-    INPUT defaults to data/facilities.geojson. The page inlines every script,
-    style and the country outline, so it opens offline; only the base-map tiles
-    need the network.
+    INPUT defaults to data/facilities.geojson, joined with data/counts.csv. The
+    page inlines every script, style and the country outline, so it opens
+    offline; only the base-map tiles need the network.
 
     \b
     Examples:
       geomap build
-      geomap build data/facilities.geojson -o output/mapa.html --lang es
+      geomap build --lang es --as-of 2026-01-31 -o output/mapa-enero.html
       geomap build --embed -o output/embed.html
+      geomap build sites.csv --geocode --offline --counts reporte.csv
     """
-    from .load import read_facilities
+    from .export import with_counts
     from .render import MapOptions, write_map
 
-    options = MapOptions(lang=lang, title=title, subtitle=subtitle, embed=embed,
+    options = MapOptions(lang=lang, title=title, subtitle=subtitle, as_of=as_of, embed=embed,
                          cluster=not no_cluster, cdn=cdn, tiles=not no_tiles)
-    facilities = read_facilities(input_path)
+    unlocated = []
+    if geocode_first:
+        facilities, unlocated = _geocoded(input_path, geocode_settings)
+    else:
+        from .load import read_facilities
+
+        facilities = read_facilities(input_path)
+    if counts_path is None and input_path == DEFAULT_FACILITIES and Path(DEFAULT_COUNTS).is_file():
+        counts_path = DEFAULT_COUNTS
+    facilities, notes = with_counts(facilities, counts_path, as_of)
+    for line in notes:
+        click.echo(line, err=True)
     write_map(facilities, output, options)
-    click.echo(f"{output}: {len(facilities)} facilities", err=True)
+    click.echo(f"{output}: {len(facilities)} facilities" + (f" (as of {as_of})" if as_of else ""), err=True)
     if png_path:
         from .snapshot import snapshot
 
         snapshot(facilities, png_path, replace(options, cluster=False, static=True, tiles=False))
         click.echo(f"{png_path}: PNG 1200x630", err=True)
+    if unlocated:
+        click.echo(f"not on the map, no location found: {', '.join(unlocated)}", err=True)
+        ctx.exit(2)
+
+
+def _geocoded(input_path, settings):
+    """Geocode INPUT for `build --geocode`: (located facilities, names of those left out)."""
+    from .geocode import GeocodeOptions, format_summary, geocode_frame
+    from .load import read_locations
+
+    located = geocode_frame(read_locations(input_path), GeocodeOptions(**settings))
+    for line in format_summary(located.attrs["geocoding"]):
+        click.echo(line, err=True)
+    missing = located.geometry.isna() | located.geometry.is_empty
+    return located[~missing], located.loc[missing, "name"].tolist()
 
 
 @main.command()
@@ -185,33 +246,6 @@ def export_command(input_path, fmt, output, precision, excel, counts_output, cou
         click.echo(line, err=True)
     export_facilities(facilities, fmt, output, precision=precision, excel=excel, counts_output=counts_output, lang=lang)
     click.echo(f"{output}: {len(facilities)} facilities ({fmt})", err=True)
-
-
-def geocode_options(command):
-    """The geocoding options (shared by `geocode` and `build --geocode`).
-
-    Their parameter names are the fields of :class:`geomap.geocode.GeocodeOptions`,
-    so a command builds it with ``GeocodeOptions(**{name: kwargs[name] for name in GEOCODE_OPTIONS})``.
-    """
-    options = [
-        click.option("--gazetteer", default=DEFAULT_FACILITIES, show_default=True, metavar="FILE",
-                     help="Curated facilities whose names and aliases are matched first."),
-        click.option("--cache", metavar="PATH", help="SQLite answer cache  [default: geocode.sqlite in the user cache dir]"),
-        click.option("--geocoder", default="nominatim", show_default=True, help="Any geopy provider: nominatim, photon, arcgis..."),
-        click.option("--geocoder-url", metavar="URL", help="Self-hosted Nominatim/Photon, e.g. http://localhost:8080"),
-        click.option("--user-agent", envvar="GEOMAP_USER_AGENT", metavar="TEXT",
-                     help="Identify yourself (app and contact); required by the public Nominatim. Env: GEOMAP_USER_AGENT"),
-        click.option("--api-key", envvar="GEOMAP_API_KEY", metavar="KEY", help="For providers that need one. Env: GEOMAP_API_KEY"),
-        click.option("--offline", is_flag=True, help="No network: gazetteer, cache and GeoNames localities only."),
-        click.option("--force", is_flag=True, help="Re-locate rows that already have coordinates."),
-        click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds per request."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-GEOCODE_OPTIONS = ("gazetteer", "cache", "geocoder", "geocoder_url", "user_agent", "api_key", "offline", "force", "timeout")
 
 
 @main.command()

@@ -348,11 +348,9 @@ def with_counts(facilities, counts_path=None, as_of=None):
     if counts_path is None and as_of is None:
         return facilities, []
     from . import join
-    from .counts import COLUMNS
 
     if counts_path is None:
-        joined, _ = join.join_counts(facilities, pd.DataFrame(columns=COLUMNS), as_of)
-        return joined, []
+        return join.as_of_view(facilities, as_of), []
     joined, report = join.join_file(facilities, counts_path, as_of)
     return joined, list(join.summary(report))
 

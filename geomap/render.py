@@ -184,9 +184,10 @@ def data_as_of(facilities, options):
 
 
 def national_headline(facilities, as_of):
-    """The latest nationwide total on or before ``as_of`` (from ``attrs["national_totals"]``)."""
-    totals = [t for t in facilities.attrs.get("national_totals") or [] if not as_of or t["as_of"] <= as_of]
-    return max(totals, key=lambda t: t["as_of"]) if totals else None
+    """The nationwide total current on ``as_of`` (``attrs["national_totals"]``), by the join's rule."""
+    from .join import current_figure
+
+    return current_figure(facilities.attrs.get("national_totals") or [], as_of)
 
 
 def build_payload(facilities, options):

@@ -166,3 +166,51 @@ def test_every_command_has_help_with_an_example():
 def test_version():
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0 and "geomap, version" in result.output
+
+
+def _payload(page):
+    import re
+
+    found = re.search(r'<script type="application/json" id="gm-data">(.*?)</script>', page, re.S)
+    return json.loads(found.group(1))
+
+
+def test_default_build_joins_the_shipped_counts_and_shows_the_national_total(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "map.html"
+    result = CliRunner().invoke(main, ["build", "-o", str(out), "--as-of", "2025-01-15"])
+    assert result.exit_code == 0, result.output
+    payload = _payload(out.read_text("utf-8"))
+    assert payload["as_of"] == "2025-01-15"
+    assert payload["national"]["detainees"] == 1697 and payload["national"]["as_of"] == "2025-01-09"
+    rows = {row[0]: dict(zip(payload["fields"], row)) for row in payload["rows"]}
+    assert rows["helicoide"]["detainees"] is None  # its figures are all from 2026
+    assert rows["helicoide"]["status"] == "unknown"
+
+
+def test_a_month_figure_is_not_shown_before_the_month_ends(tmp_path):
+    counts = tmp_path / "counts.csv"
+    counts.write_text("facility,detainees,as_of,source\nhelicoide,65,2026-01,https://example.org/jep\n"
+                      "national:VE,777,2026-01,https://example.org/n\n", "utf-8")
+    out = tmp_path / "map.html"
+    for as_of, expected in (("2026-01-10", None), ("2026-01-31", 65)):
+        result = CliRunner().invoke(main, ["build", str(SMALL), "--counts", str(counts), "--as-of", as_of, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        payload = _payload(out.read_text("utf-8"))
+        rows = {row[0]: dict(zip(payload["fields"], row)) for row in payload["rows"]}
+        assert rows["helicoide"]["detainees"] == expected
+        assert (payload["national"] or {}).get("detainees") == (777 if expected else None)
+
+
+def test_build_geocode_maps_a_csv_without_coordinates(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    sites = tmp_path / "sites.csv"
+    sites.write_text("name,city,state\nHelicoide,Caracas,Distrito Capital\nCárcel de Tocorón,,Aragua\n"
+                     "Penal Imaginario,Nowhere Town,Atlantis\n", "utf-8")
+    out = tmp_path / "map.html"
+    result = CliRunner().invoke(main, ["build", str(sites), "--geocode", "--offline", "--cache", str(tmp_path / "c.sqlite"),
+                                       "-o", str(out)])
+    assert result.exit_code == 2, result.output  # one row could not be placed: said, and mapped without it
+    assert "not on the map, no location found: Penal Imaginario" in result.stderr
+    payload = _payload(out.read_text("utf-8"))
+    assert sorted(row[payload["fields"].index("precision")] for row in payload["rows"]) == ["site", "site"]
