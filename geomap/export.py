@@ -37,6 +37,7 @@ from .errors import InputError, OutputError
 from .files import atomic_path, atomic_write
 from .labels import LABELS
 from .load import check_collection, input_record, read_json
+from .render import STATUS_COLOURS
 from .schema import LIST_FIELDS, STATUSES, facility_schema, is_http_url
 
 #: Export format name -> file suffix.
@@ -57,7 +58,7 @@ COORDINATE_COLUMNS = ("lon", "lat")
 KML_NS = "http://www.opengis.net/kml/2.2"
 KML_ICON = "https://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"
 #: KML icon colour per status, as aabbggrr (KML's byte order).
-STATUS_KML_COLOURS = {"open": "ff1c19d7", "announced_closure": "ff61aefd", "closed": "ff7f7f7f", "unknown": "ffba832b"}
+STATUS_KML_COLOURS = {status: "ff" + rgb[5:7] + rgb[3:5] + rgb[1:3] for status, rgb in STATUS_COLOURS.items()}
 #: Characters XML 1.0 cannot carry, so KML cannot either.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 

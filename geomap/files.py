@@ -11,45 +11,19 @@ from .errors import OutputError
 
 
 @contextlib.contextmanager
-def atomic_write(path, mode="w", encoding="utf-8", newline=None):
-    """Open a temp file beside ``path``; rename it over ``path`` only on success.
+def atomic_path(path, suffix=""):
+    """Yield a fresh temp *path* beside ``path``; rename it over ``path`` only on success.
 
-    ``path`` of ``-`` writes to stdout instead (text or bytes by ``mode``).
-    A failure inside the block removes the temp file and leaves any earlier
-    ``path`` exactly as it was.
+    For writers that take a file name (GDAL); :func:`atomic_write` wraps it for
+    file objects. A failure inside the block removes the temp file and leaves any
+    earlier ``path`` exactly as it was.
     """
-    if str(path) == "-":
-        stream = sys.stdout.buffer if "b" in mode else sys.stdout
-        yield stream
-        stream.flush()
-        return
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp", dir=path.parent)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write here ({exc.strerror}); choose another -o path") from exc
-    kwargs = {} if "b" in mode else {"encoding": encoding, "newline": newline}
-    try:
-        with os.fdopen(fd, mode, **kwargs) as handle:
-            yield handle
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-
-
-@contextlib.contextmanager
-def atomic_path(path, suffix=""):
-    """Yield a temp *path* beside ``path`` for libraries that write by name (GDAL).
-
-    The temp file is renamed over ``path`` when the block succeeds, removed otherwise.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix or path.suffix, dir=path.parent)
     os.close(fd)
     os.unlink(tmp_name)  # GDAL drivers refuse to overwrite an existing empty file
     try:
@@ -60,6 +34,22 @@ def atomic_path(path, suffix=""):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode="w", encoding="utf-8", newline=None):
+    """Open a temp file beside ``path`` and rename it over ``path`` only on success.
+
+    ``path`` of ``-`` writes to stdout instead (text or bytes by ``mode``).
+    """
+    if str(path) == "-":
+        stream = sys.stdout.buffer if "b" in mode else sys.stdout
+        yield stream
+        stream.flush()
+        return
+    kwargs = {} if "b" in mode else {"encoding": encoding, "newline": newline}
+    with atomic_path(path) as tmp, open(tmp, mode.replace("w", "x"), **kwargs) as handle:
+        yield handle
 
 
 def sha256_file(path):

@@ -28,6 +28,10 @@ from .errors import InputError
 from .files import atomic_write
 from .labels import LABELS, LANGUAGES
 
+#: Status colours (Okabe-Ito: distinguishable with the common colour-vision deficiencies) and
+#: shapes (so colour is never the only cue); the page and the KML export both use them.
+STATUS_COLOURS = {"open": "#D55E00", "announced_closure": "#E69F00", "closed": "#0072B2", "unknown": "#7F7F7F"}
+STATUS_SHAPES = {"open": "circle", "announced_closure": "square", "closed": "triangle", "unknown": "diamond"}
 #: Decimal places kept for coordinates in the page: 5 places is about 1 m.
 COORD_DECIMALS = 5
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -201,6 +205,7 @@ def build_payload(facilities, options):
         "as_of": as_of,
         "national": national_headline(facilities, as_of),
         "options": {"embed": options.embed, "cluster": options.cluster, "static": options.static},
+        "style": {"colours": STATUS_COLOURS, "shapes": STATUS_SHAPES},
         "fields": PAYLOAD_FIELDS,
         "rows": payload_rows(facilities, options.lang),
     }

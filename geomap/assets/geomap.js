@@ -8,9 +8,7 @@
 (function () {
   "use strict";
 
-  var SHAPES = { open: "circle", announced_closure: "square", closed: "triangle", unknown: "diamond" };
-  // Okabe-Ito palette: distinguishable with the common colour-vision deficiencies.
-  var COLOURS = { open: "#D55E00", announced_closure: "#E69F00", closed: "#0072B2", unknown: "#7F7F7F" };
+  var SHAPES, COLOURS; // from the payload's "style" (render.STATUS_SHAPES / STATUS_COLOURS)
   var STATUS_ORDER = ["open", "announced_closure", "closed", "unknown"];
   var SVG_LIMIT = 2000; // above this many facilities, draw on canvas
   var MAX_RADIUS = 26, MIN_RADIUS = 5, NO_COUNT_RADIUS = 6;
@@ -312,6 +310,7 @@
   /* ---- main ---- */
   function render(map, dataId, outlineId) {
     var data = readPayload(dataId), t = data.labels;
+    SHAPES = data.style.shapes; COLOURS = data.style.colours;
     t.lang = data.lang; t.locale = data.lang === "es" ? "es-VE" : "en-US";
     document.documentElement.setAttribute("lang", data.lang);
     document.title = data.title;
