@@ -1,6 +1,5 @@
 """validate and build: good input passes, every kind of bad input is one line and exit 1."""
 
-import copy
 import json
 
 import pytest
@@ -11,7 +10,7 @@ from geomap.cli import main
 from geomap.errors import InputError
 from geomap.files import atomic_write
 from geomap.load import read_facilities
-from geomap.render import MapOptions, render_html, write_map
+from geomap.render import MapOptions, render_html
 
 from conftest import REPO
 
@@ -157,7 +156,7 @@ def test_a_write_that_fails_midway_keeps_the_earlier_file(tmp_path):
 
 
 def test_every_command_has_help_with_an_example():
-    for name, command in main.commands.items():
+    for name in main.commands:
         result = CliRunner().invoke(main, [name, "--help"])
         assert result.exit_code == 0, name
         assert "Example" in result.output, f"{name} --help has no example"
