@@ -184,3 +184,12 @@ def test_injection_corpus_shows_as_text_and_never_runs(offline_page, tmp_path):
 def _write(path, data):
     path.write_text(json.dumps(data), "utf-8")
     return path
+
+
+def test_keyboard_users_see_the_table_they_tab_into(offline_page, small_map):
+    page = offline_page.open(small_map)
+    page.wait_for_selector("#gm-table[data-complete=true]", state="attached")
+    page.focus("#gm-table button.gm-table-show")
+    assert page.evaluate("document.querySelector('#gm-table').getBoundingClientRect().height") > 50
+    page.keyboard.press("Enter")
+    assert "The Helicoide" in page.inner_text(".leaflet-popup-content")

@@ -289,7 +289,7 @@
         var f = data.facilities[i], tr = el("tr");
         var th = el("th", { scope: "row" }), b = el("button", { type: "button", "class": "gm-table-show" }, displayName(f));
         b.setAttribute("aria-label", t.show_on_map + ": " + displayName(f));
-        b.addEventListener("click", reveal.bind(null, f));
+        b.addEventListener("click", reveal.bind(null, f, false));
         th.appendChild(b); tr.appendChild(th);
         tr.appendChild(el("td", null, (t.status_names[f.status] || f.status) + (f.status_date ? " (" + t.since + " " + f.status_date + ")" : "")));
         tr.appendChild(el("td", null, countText(f, t)));
