@@ -144,6 +144,13 @@ def test_data_cannot_break_out_of_the_payload():
     assert "\\u003c/script\\u003e" in page
 
 
+def test_data_is_never_evaluated_as_a_template():
+    facilities = read_facilities(SMALL)
+    facilities.loc[0, "name"] = "{{ 7*7 }} {{ cycler.__init__.__globals__.os.getcwd() }} {% broken"
+    page = render_html(facilities)
+    assert "{{ 7*7 }} {{ cycler.__init__.__globals__.os.getcwd() }} {% broken" in page
+
+
 def test_a_write_that_fails_midway_keeps_the_earlier_file(tmp_path):
     out = tmp_path / "map.html"
     out.write_text("earlier map")
