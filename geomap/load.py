@@ -42,7 +42,8 @@ def read_json(path):
     name = str(path)
     text = read_text(path)
     try:
-        return json.loads(text)
+        with frames.gc_paused():
+            return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}: not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
 

@@ -72,16 +72,24 @@
   });
 
   /* ---- the payload ---- */
+  // Rows are arrays in data.fields order; source URLs are numbers into data.urls.
+  var URL_FIELDS = ["status_source", "count_source", "location_source"];
   function readPayload(id) {
     var data = JSON.parse(document.getElementById(id).textContent);
-    var index = {};
+    var index = {}, urls = data.urls;
+    function url(v) { return typeof v === "number" ? urls[v] : v; }
     data.fields.forEach(function (f, i) { index[f] = i; });
     data.facilities = data.rows.map(function (row, i) {
       var f = {};
       for (var k in index) f[k] = row[index[k]];
+      URL_FIELDS.forEach(function (k) { f[k] = url(f[k]); });
+      f.sources = f.sources.map(url);
+      f.history.forEach(function (h) { h[2] = url(h[2]); });
+      f.counts.forEach(function (c) { c[3] = url(c[3]); });
       f.index = i;
       return f;
     });
+    data.rows = null; // only the objects are kept
     return data;
   }
 
@@ -253,8 +261,9 @@
     var input = el("input", { id: id, type: "search", placeholder: t.search_placeholder, autocomplete: "off", "aria-controls": "gm-search-results" });
     var list = el("ul", { id: "gm-search-results", "class": "gm-search-results", "aria-live": "polite" });
     box.appendChild(input); box.appendChild(list);
-    var keys = data.facilities.map(function (f) { return fold([f.name, f.other_name].concat(f.aliases || []).join(" | ")); });
+    var keys = null; // folded names and aliases, built on the first keystroke
     function update() {
+      keys = keys || data.facilities.map(function (f) { return fold([f.name, f.other_name].concat(f.aliases || []).join(" | ")); });
       list.textContent = "";
       var q = fold(input.value);
       if (!q) return;
@@ -413,7 +422,6 @@
     L.control.scale({ position: "bottomright" }).addTo(map);
     if (L.Control.FullScreen) new L.Control.FullScreen({ position: "topleft", title: t.fullscreen, titleCancel: t.fullscreen_exit }).addTo(map);
     map.attributionControl.setPrefix('<a href="https://leafletjs.com" rel="noopener noreferrer">Leaflet</a>');
-    document.body.appendChild(screenReaderTable(data, t, reveal));
 
     // Frame the data first, without animation, so markers are clustered once for the final view.
     if (markers.length) {
@@ -426,6 +434,8 @@
 
     function clustered(processed, total) { if (processed === total) ready(); }
     function ready() {
+      // After the map is framed and drawn: building it earlier forced a layout of every row.
+      document.body.appendChild(screenReaderTable(data, t, reveal));
       window.geomapMap = { map: map, markers: markers, layer: layer, data: data, reveal: reveal };
       document.documentElement.setAttribute("data-geomap-ready", "true");
     }
