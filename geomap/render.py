@@ -16,6 +16,7 @@ import base64
 import html
 import json
 import re
+import uuid
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -280,9 +281,12 @@ class _PinnedMap(folium.Map):
     default_css = []
 
 
-def render_html(facilities, options=MapOptions()):
-    """Return the map page for ``facilities`` as one HTML string."""
+def page_parts(facilities, options=MapOptions(), batch=5000):
+    """The map page as a sequence of strings: the page around the data, then the data's rows
+    in batches, so a large map is written without ever being one giant string."""
     payload = build_payload(facilities, options)
+    rows = payload.pop("rows")
+    slot = f"geomap-payload-{uuid.uuid4().hex}"  # unguessable: no data or title can contain it
     figure = folium.Figure(title=html.escape(payload["title"]))
     figure.header.add_child(_Verbatim(
         f'<meta http-equiv="Content-Security-Policy" content="{_content_security_policy(options)}">'), name="csp")
@@ -293,21 +297,32 @@ def render_html(facilities, options=MapOptions()):
     figure.add_child(fmap)
     if options.tiles:
         folium.TileLayer(TILE_URL, attr=TILE_ATTRIBUTION, name="OpenStreetMap", max_zoom=19).add_to(fmap)
-    figure.html.add_child(_Verbatim(
-        f'<script type="application/json" id="{_DATA_ID}">{json_for_script(payload)}</script>'), name="geomap_data")
+    figure.html.add_child(_Verbatim(f'<script type="application/json" id="{_DATA_ID}">{slot}</script>'), name="geomap_data")
     # The outline is data, not code: inlined even with --cdn, so the map stays readable without tiles.
     figure.html.add_child(_Verbatim(
         f'<script type="application/json" id="{_OUTLINE_ID}">{json_for_script(json.loads(_vendor_text(*_OUTLINE)))}</script>'),
         name="geomap_outline")
     fmap.add_child(_Bootstrap())
-    return figure.render()
+    before, after = figure.render().split(slot)
+    yield before
+    head = json_for_script({**payload, "rows": []})  # "rows" is the last key: ends with '[]}'
+    yield head[:-2]
+    for start in range(0, len(rows), batch):
+        yield ("," if start else "") + json_for_script(rows[start:start + batch])[1:-1]
+    yield "]}"
+    yield after
+
+
+def render_html(facilities, options=MapOptions()):
+    """Return the map page for ``facilities`` as one HTML string."""
+    return "".join(page_parts(facilities, options))
 
 
 def write_map(facilities, output, options=MapOptions()):
     """Render and write the map atomically: an earlier file survives any failure."""
-    page = render_html(facilities, options)
     with atomic_write(output) as handle:
-        handle.write(page)
+        for part in page_parts(facilities, options):
+            handle.write(part)
     return output
 
 

@@ -220,3 +220,11 @@ def test_build_geocode_maps_a_csv_without_coordinates(tmp_path, monkeypatch):
     assert "not on the map, no location found: Penal Imaginario" in result.stderr
     payload = _payload(out.read_text("utf-8"))
     assert sorted(row[payload["fields"].index("precision")] for row in payload["rows"]) == ["site", "site"]
+
+
+def test_page_written_in_batches_holds_the_same_payload():
+    from geomap.render import build_payload, page_parts
+
+    facilities = read_facilities(SMALL)
+    page = "".join(page_parts(facilities, MapOptions(), batch=3))  # 4 rows: two batches
+    assert _payload(page) == json.loads(json.dumps(build_payload(facilities, MapOptions())))
