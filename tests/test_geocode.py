@@ -109,6 +109,23 @@ def test_input_coordinates_are_kept_unless_forced(tmp_path):
     assert (forced.geometry.y, forced["geocoding"]["step"]) == (10.4894, "gazetteer")
 
 
+def test_forcing_keeps_the_input_point_when_nothing_as_precise_is_found(tmp_path):
+    csv_path = tmp_path / "sites.csv"
+    csv_path.write_text("name,lat,lon,state\nRetén Desconocido,8.1,-63.5,\nRetén Desconocido,8.2,-63.6,Bolívar\n",
+                        encoding="utf-8")
+    result = CliRunner().invoke(main, ["geocode", str(csv_path), "-o", "-", "--offline", "--force", "--gazetteer",
+                                       str(GAZETTEER), "--cache", str(tmp_path / "c.sqlite")])
+    assert result.exit_code == 0, result.output
+    nothing, coarser = (feature for feature in json.loads(result.stdout)["features"])
+    assert nothing["geometry"]["coordinates"] == [-63.5, 8.1]
+    assert coarser["geometry"]["coordinates"] == [-63.6, 8.2]
+    for feature in (nothing, coarser):
+        assert feature["properties"]["geocoding"]["step"] == "input"
+        assert feature["properties"]["location_precision"] == "approximate"
+        assert feature["properties"]["geocoding"]["force_failed"]
+    assert "coarser than the input" in coarser["properties"]["geocoding"]["force_failed"][-1]
+
+
 def test_cached_answers_are_used_offline(tmp_path):
     csv_path = tmp_path / "sites.csv"
     csv_path.write_text("name,city,state\nRodeo I,Guatire,Miranda\n", encoding="utf-8")

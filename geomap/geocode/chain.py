@@ -10,6 +10,7 @@ from collections import Counter
 
 import shapely
 
+from ..schema import PRECISIONS
 from .cache import cache_key
 from .providers import ProviderFailure
 from .resolution import Resolution
@@ -111,17 +112,22 @@ class Chain:
         self.unresolved = []
 
     def locate(self, row, point, number):
-        """Return ``(properties, point)`` for one row (1-based ``number`` for messages)."""
+        """Return ``(properties, point)`` for one row (1-based ``number`` for messages).
+
+        A row with coordinates keeps them unless forced; a forced row still keeps them
+        when no step finds a point at least as precise (the reasons go in
+        ``geocoding.force_failed``), so ``--force`` never loses a location.
+        """
         row = dict(row)
-        if point is not None and not point.is_empty and not self.force:
-            row["location_precision"] = row.get("location_precision") or "approximate"
-            row["location_source"] = row.get("location_source") or f"coordinates given in {self.input_name}, row {number}"
-            row["geocoding"] = row.get("geocoding") or {"step": "input"}
-            self.by_step["input", row["location_precision"]] += 1
-            return row, point
+        has_point = point is not None and not point.is_empty
+        if has_point and not self.force:
+            return self._keep_input(row, point, number)
+        input_rank = PRECISIONS.index(row.get("location_precision") or "approximate") if has_point else len(PRECISIONS)
         reasons = []
         for step in self.steps:
             result = step.resolve(row)
+            if isinstance(result, Resolution) and PRECISIONS.index(result.precision) > input_rank:
+                result = f"{result.precision} point, coarser than the input's {PRECISIONS[input_rank]}"
             if isinstance(result, Resolution):
                 geocoding = {**result.geocoding, "earlier_steps": reasons} if reasons else result.geocoding
                 row.update(location_precision=result.precision, location_source=result.source,
@@ -130,6 +136,19 @@ class Chain:
                 return row, shapely.Point(result.lon, result.lat)
             if result:
                 reasons.append(f"{step.name}: {result}")
+        if has_point:
+            return self._keep_input(row, point, number, force_failed=reasons or ["no step applies"])
         row["geocoding"] = {"step": None, "unresolved": reasons or ["no step applies: give a name, city or state"]}
         self.unresolved.append({"row": number, "id": row.get("id"), "name": row.get("name"), "reasons": row["geocoding"]["unresolved"]})
         return row, None
+
+    def _keep_input(self, row, point, number, force_failed=None):
+        """The row located at its own coordinates (step ``input``)."""
+        row["location_precision"] = row.get("location_precision") or "approximate"
+        row["location_source"] = row.get("location_source") or f"coordinates given in {self.input_name}, row {number}"
+        if force_failed:
+            row["geocoding"] = {"step": "input", "force_failed": force_failed}
+        else:
+            row["geocoding"] = row.get("geocoding") or {"step": "input"}
+        self.by_step["input", row["location_precision"]] += 1
+        return row, point
