@@ -121,7 +121,6 @@ def build(ctx, input_path, output, counts_path, as_of, lang, title, subtitle, em
       geomap build --embed -o output/embed.html
       geomap build sites.csv --geocode --offline --counts reporte.csv
     """
-    from .export import with_counts
     from .render import MapOptions, write_map
 
     options = MapOptions(lang=lang, title=title, subtitle=subtitle, as_of=as_of, embed=embed,
@@ -133,11 +132,7 @@ def build(ctx, input_path, output, counts_path, as_of, lang, title, subtitle, em
         from .load import read_facilities
 
         facilities = read_facilities(input_path)
-    if counts_path is None and input_path == DEFAULT_FACILITIES and Path(DEFAULT_COUNTS).is_file():
-        counts_path = DEFAULT_COUNTS
-    facilities, notes = with_counts(facilities, counts_path, as_of)
-    for line in notes:
-        click.echo(line, err=True)
+    facilities = _with_counts(facilities, input_path, counts_path, as_of)
     write_map(facilities, output, options)
     click.echo(f"{output}: {len(facilities)} facilities" + (f" (as of {as_of})" if as_of else ""), err=True)
     if png_path:
@@ -148,6 +143,19 @@ def build(ctx, input_path, output, counts_path, as_of, lang, title, subtitle, em
     if unlocated:
         click.echo(f"not on the map, no location found: {', '.join(unlocated)}", err=True)
         ctx.exit(2)
+
+
+def _with_counts(facilities, input_path, counts_path, as_of):
+    """Join COUNTS (by default data/counts.csv when INPUT is the default dataset) and pick --as-of."""
+    from .export import with_counts
+
+    default_input = Path(DEFAULT_FACILITIES)
+    if counts_path is None and default_input.is_file() and Path(input_path).resolve() == default_input.resolve():
+        counts_path = DEFAULT_COUNTS if Path(DEFAULT_COUNTS).is_file() else None
+    facilities, notes = with_counts(facilities, counts_path, as_of)
+    for line in notes:
+        click.echo(line, err=True)
+    return facilities
 
 
 def _geocoded(input_path, settings):
@@ -289,12 +297,15 @@ def geocode(ctx, input_path, output, country, **settings):
 @main.command()
 @input_argument
 @click.option("-o", "--output", default="output/map.png", show_default=True, help="PNG file to write.")
-@click.option("--width", default=1200, show_default=True, help="Width in pixels.")
-@click.option("--height", default=630, show_default=True, help="Height in pixels (630 for a 1200-wide social card).")
+@click.option("--width", default=1200, show_default=True, type=click.IntRange(200, 8000), help="Width in pixels.")
+@click.option("--height", default=630, show_default=True, type=click.IntRange(200, 8000),
+              help="Height in pixels (630 for a 1200-wide social card).")
+@click.option("--counts", "counts_path", metavar="FILE", help="Join dated counts first, as `geomap build --counts`.")
+@click.option("--as-of", "as_of", metavar="DATE", help="The map as it stood on DATE (YYYY-MM-DD or YYYY-MM).")
 @click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True)
 @click.option("--title", help="Headline (default: a title in the chosen language).")
 @click.option("--tiles", is_flag=True, help="Draw OpenStreetMap tiles under the map (needs the network).")
-def snapshot(input_path, output, width, height, lang, title, tiles):
+def snapshot(input_path, output, width, height, counts_path, as_of, lang, title, tiles):
     """Save a PNG picture of the map, drawn by headless chromium.
 
     Needs Debian's chromium (apt-get install -y chromium) and Playwright
@@ -309,8 +320,8 @@ def snapshot(input_path, output, width, height, lang, title, tiles):
     from .render import MapOptions
     from .snapshot import snapshot as take_snapshot
 
-    facilities = read_facilities(input_path)
-    options = MapOptions(lang=lang, title=title, tiles=tiles, cluster=False, static=True)
+    facilities = _with_counts(read_facilities(input_path), input_path, counts_path, as_of)
+    options = MapOptions(lang=lang, title=title, as_of=as_of, tiles=tiles, cluster=False, static=True)
     take_snapshot(facilities, output, options, width, height)
     click.echo(f"{output}: PNG {width}x{height}", err=True)
 

@@ -30,9 +30,11 @@ def atomic_path(path, suffix=""):
         yield Path(tmp_name)
         os.chmod(tmp_name, 0o644)
         os.replace(tmp_name, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
+        if isinstance(exc, OSError):  # a full disk, a folder in the way: one line, old file kept
+            raise OutputError(f"{path}: cannot write ({exc.strerror or exc}); earlier file left as it was") from exc
         raise
 
 
@@ -50,6 +52,8 @@ def atomic_write(path, mode="w", encoding="utf-8", newline=None):
     kwargs = {} if "b" in mode else {"encoding": encoding, "newline": newline}
     with atomic_path(path) as tmp, open(tmp, mode.replace("w", "x"), **kwargs) as handle:
         yield handle
+        handle.flush()
+        os.fsync(handle.fileno())  # on disk before it replaces the earlier file
 
 
 def sha256_file(path):

@@ -144,10 +144,13 @@ def _column(facilities, name):
     return facilities[name].tolist() if name in facilities.columns else [None] * len(facilities)
 
 
-def _latest_note(counts, as_of):
-    for count in reversed(counts or []):
-        if count.get("as_of") == as_of and count.get("note"):
-            return count["note"]
+def _shown_count_note(counts, detainees, qualifier, as_of, source):
+    """The note of the figure the facility shows (matched on all four fields, not just the date:
+    two sources can report on the same day)."""
+    for count in counts or []:
+        if (count.get("detainees"), count.get("qualifier") or "exact", count.get("as_of"), count.get("source")) == (
+                detainees, qualifier or "exact", as_of, source):
+            return count.get("note")
     return None
 
 
@@ -191,7 +194,9 @@ def payload_rows(facilities, lang, ref=lambda url: url):
                for events in _column(facilities, "status_history")]
     counts = [[[c["detainees"], c.get("qualifier"), c["as_of"], ref(c.get("source"))] for c in series or []]
               for series in counts_col]
-    notes_for_count = [_latest_note(series, as_of) for series, as_of in zip(counts_col, as_of_col)]
+    notes_for_count = list(map(_shown_count_note, counts_col, _column(facilities, "detainees"),
+                               _column(facilities, "detainees_qualifier"), as_of_col,
+                               _column(facilities, "detainees_source")))
     columns = [
         _column(facilities, "id"), shown, other, [list(a or []) for a in _column(facilities, "aliases")],
         _column(facilities, "status"), _column(facilities, "status_date"), map(ref, _column(facilities, "status_source")),
@@ -205,11 +210,15 @@ def payload_rows(facilities, lang, ref=lambda url: url):
 
 
 def data_as_of(facilities, options):
-    """The date the map describes: ``--as-of`` if given, else the newest dated figure or status."""
+    """The date the map describes: ``--as-of`` if given, else the newest dated figure, status
+    or nationwide total (a month counting as its last day, as everywhere)."""
+    from .join import date_key
+
     if options.as_of:
         return options.as_of
     dates = [d for col in ("detainees_as_of", "status_date") for d in _column(facilities, col) if d]
-    return max(dates) if dates else None
+    dates += [total["as_of"] for total in facilities.attrs.get("national_totals") or []]
+    return max(dates, key=date_key) if dates else None
 
 
 def national_headline(facilities, as_of):

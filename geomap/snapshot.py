@@ -29,13 +29,17 @@ class BrowserMissing(GeomapError):
 def launch_chromium():
     """Start Debian's chromium headless through Playwright; yields the browser."""
     try:
+        from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
     except ImportError:
         raise BrowserMissing("snapshots need Playwright: pip install 'geomap[png]'") from None
     if not (shutil.which(CHROMIUM) or os.path.exists(CHROMIUM)):
         raise BrowserMissing(f"{CHROMIUM} not found: apt-get install -y chromium, or set GEOMAP_CHROMIUM to a chromium binary")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        except PlaywrightError as exc:
+            raise BrowserMissing(f"{CHROMIUM} did not start: {str(exc).splitlines()[0]}") from exc
         try:
             yield browser
         finally:
@@ -51,13 +55,18 @@ def _offline(route):
 
 def snapshot_html(html_path, output, width=1200, height=630, tiles=False):
     """Screenshot an existing map page to ``output`` (PNG, written atomically)."""
+    from playwright.sync_api import Error as PlaywrightError
+
     with launch_chromium() as browser:
         context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
         page = context.new_page()
         if not tiles:
             page.route("**/*", _offline)
         page.goto(Path(html_path).resolve().as_uri())
-        page.wait_for_selector(READY, state="attached", timeout=60000)
+        try:
+            page.wait_for_selector(READY, state="attached", timeout=60000)
+        except PlaywrightError as exc:
+            raise GeomapError(f"{html_path}: the map did not finish drawing: {str(exc).splitlines()[0]}") from exc
         if tiles:
             with contextlib.suppress(Exception):  # draw what arrived; a slow tile server must not fail the PNG
                 page.wait_for_load_state("networkidle", timeout=15000)

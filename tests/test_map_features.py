@@ -28,7 +28,7 @@ def test_legend_lists_statuses_sizes_and_precision(offline_page, small_map):
     page = offline_page.open(small_map)
     legend = page.inner_text(".gm-legend")
     for text in ("Open (2)", "Announced closure (1)", "Status unknown (1)", "Marker area = number of detainees",
-                 "No published count", "Exact site", "Approximate: town centre, not the facility"):
+                 "No published count", "Exact site", "Approximate location (see the popup)"):
         assert text in legend
     # the status checkboxes hide and show that status's markers
     page.uncheck(".gm-legend-row[data-status=open] input")
@@ -193,3 +193,29 @@ def test_keyboard_users_see_the_table_they_tab_into(offline_page, small_map):
     assert page.evaluate("document.querySelector('#gm-table').getBoundingClientRect().height") > 50
     page.keyboard.press("Enter")
     assert "The Helicoide" in page.inner_text(".leaflet-popup-content")
+
+
+def test_clustered_map_toggles_and_reveals_without_rebuilding_the_table(offline_page, tmp_path):
+    out = tmp_path / "map.html"
+    write_map(read_facilities(SMALL), out)  # clustered
+    page = offline_page.open(out)
+    page.wait_for_selector("#gm-table[data-complete=true]", state="attached")
+    page.uncheck(".gm-legend-row[data-status=announced_closure] input")
+    page.check(".gm-legend-row[data-status=announced_closure] input")
+    page.uncheck(".gm-legend-row[data-status=announced_closure] input")
+    page.fill("#gm-search-input", "helicoide")  # revealing a hidden status shows it and ticks its box
+    page.click("#gm-search-results button[data-id=helicoide]")
+    page.wait_for_selector(".leaflet-popup-content .gm-popup")
+    assert page.is_checked(".gm-legend-row[data-status=announced_closure] input")
+    assert page.locator("#gm-table").count() == 1
+    assert page.locator("#gm-table tbody tr").count() == 4
+
+
+def test_spanish_reaches_leaflets_own_controls_and_the_credits(offline_page, tmp_path):
+    out = tmp_path / "mapa.html"
+    write_map(read_facilities(SMALL), out, MapOptions(lang="es", cluster=False))
+    page = offline_page.open(out)
+    assert page.get_attribute(".leaflet-control-zoom-in", "title") == "Acercar"
+    assert "OpenStreetMap" in page.inner_text(".gm-credits")
+    page.evaluate("geomapMap.reveal(geomapMap.data.facilities.find(f => f.id === 'helicoide'))")
+    assert page.get_attribute(".leaflet-popup-close-button", "aria-label") == "Cerrar"

@@ -53,7 +53,7 @@ def test_bad_input_is_one_line_exit_1_and_no_output(tmp_path, case, command):
     args = [command, str(path)] + (["-o", str(out)] if command == "build" else [])
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
-    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)  # handled: not an uncaught error with a traceback
     lines = result.stderr.strip().splitlines()
     assert any(expected in line and line.startswith(f"error: {path}") for line in lines), lines
     assert out.read_text() == "earlier map"  # untouched
@@ -228,3 +228,32 @@ def test_page_written_in_batches_holds_the_same_payload():
     facilities = read_facilities(SMALL)
     page = "".join(page_parts(facilities, MapOptions(), batch=3))  # 4 rows: two batches
     assert _payload(page) == json.loads(json.dumps(build_payload(facilities, MapOptions())))
+
+
+def test_default_counts_are_joined_however_the_default_input_is_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "map.html"
+    assert CliRunner().invoke(main, ["build", "./data/facilities.geojson", "-o", str(out)]).exit_code == 0
+    assert _payload(out.read_text("utf-8"))["national"]["detainees"] > 0
+
+
+def test_headline_date_and_total_include_the_national_figures(tmp_path):
+    counts = tmp_path / "counts.csv"
+    counts.write_text("facility,detainees,qualifier,as_of,source,note\n"
+                      "helicoide,65,,2026-02-10,https://example.org/b,JEP\n"
+                      "helicoide,80,up_to,2026-02-10,https://example.org/a,seed report\n"
+                      "national:VE,900,,2026-01-05,https://example.org/n1,\n"
+                      "national:VE,700,,2026-03-01,https://example.org/n2,\n", "utf-8")
+    out = tmp_path / "map.html"
+    assert CliRunner().invoke(main, ["build", str(SMALL), "--counts", str(counts), "-o", str(out)]).exit_code == 0
+    payload = _payload(out.read_text("utf-8"))
+    assert payload["as_of"] == "2026-03-01" and payload["national"]["detainees"] == 700
+    helicoide = dict(zip(payload["fields"], next(r for r in payload["rows"] if r[0] == "helicoide")))
+    source = payload["urls"][helicoide["count_source"]]
+    assert (helicoide["detainees"], source, helicoide["note_count"]) == (65, "https://example.org/b", "JEP")
+
+
+def test_an_output_path_that_is_a_folder_is_one_line(tmp_path):
+    result = CliRunner().invoke(main, ["build", str(SMALL), "-o", str(tmp_path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "cannot write (Is a directory)" in result.stderr

@@ -100,16 +100,14 @@
       (f.as_of ? " " + t.as_of + " " + f.as_of : "");
   }
 
-  function displayName(f) { return f.name; }
-
   function altText(f, t) {
-    return [displayName(f), t.status_names[f.status] || f.status, countText(f, t)].join(" \u2014 ");
+    return [f.name, t.status_names[f.status] || f.status, countText(f, t)].join(" \u2014 ");
   }
 
   /* ---- popup: built node by node, text only ---- */
   function popupContent(f, t) {
     var box = el("div", { "class": "gm-popup", lang: t.lang });
-    box.appendChild(el("h3", null, displayName(f)));
+    box.appendChild(el("h3", null, f.name));
     if (f.other_name) box.appendChild(el("p", { "class": "gm-other-name" }, f.other_name));
     var dl = el("dl");
     function row(label, nodes) {
@@ -186,6 +184,7 @@
       if (n.source) p.appendChild(link(n.source, "(" + t.source + ")"));
       box.appendChild(p);
     }
+    box.appendChild(el("p", { "class": "gm-credits" }, t.credits_line));
     return box;
   }
 
@@ -221,10 +220,10 @@
     nc.appendChild(document.createTextNode(" " + t.legend_no_count));
     details.appendChild(nc);
     details.appendChild(el("h2", null, t.legend_precision));
-    ["site", "locality"].forEach(function (p) {
-      var r = el("div", { "class": "gm-legend-row", "data-precision": p });
-      r.appendChild(symbol("unknown", 7, p !== "site", true));
-      r.appendChild(document.createTextNode(" " + t.precision_names[p]));
+    [["site", t.precision_names.site], ["approximate", t.legend_approximate]].forEach(function (p) {
+      var r = el("div", { "class": "gm-legend-row", "data-precision": p[0] });
+      r.appendChild(symbol("unknown", 7, p[0] !== "site", true));
+      r.appendChild(document.createTextNode(" " + p[1]));
       details.appendChild(r);
     });
     box.appendChild(details);
@@ -271,7 +270,7 @@
       for (var i = 0; i < keys.length && hits.length < 8; i++) if (keys[i].indexOf(q) !== -1) hits.push(data.facilities[i]);
       if (!hits.length) { list.appendChild(el("li", { "class": "gm-none" }, t.no_results)); return; }
       hits.forEach(function (f) {
-        var li = el("li"), b = el("button", { type: "button", "data-id": f.id }, displayName(f));
+        var li = el("li"), b = el("button", { type: "button", "data-id": f.id }, f.name);
         b.addEventListener("click", function () { reveal(f); });
         li.appendChild(b); list.appendChild(li);
       });
@@ -296,8 +295,8 @@
       var end = Math.min(i + 2000, data.facilities.length), frag = document.createDocumentFragment();
       for (; i < end; i++) {
         var f = data.facilities[i], tr = el("tr");
-        var th = el("th", { scope: "row" }), b = el("button", { type: "button", "class": "gm-table-show" }, displayName(f));
-        b.setAttribute("aria-label", t.show_on_map + ": " + displayName(f));
+        var th = el("th", { scope: "row" }), b = el("button", { type: "button", "class": "gm-table-show" }, f.name);
+        b.setAttribute("aria-label", t.show_on_map + ": " + f.name);
         b.addEventListener("click", reveal.bind(null, f, false));
         th.appendChild(b); tr.appendChild(th);
         tr.appendChild(el("td", null, (t.status_names[f.status] || f.status) + (f.status_date ? " (" + t.since + " " + f.status_date + ")" : "")));
@@ -402,7 +401,12 @@
     function reveal(f, keepClosed) {
       var m = markers[f.index];
       function done() { if (!keepClosed) m.openPopup(); }
-      if (!layer.hasLayer(m)) groups.toggle(f.status, true);
+      if (!layer.hasLayer(m)) {
+        groups.toggle(f.status, true);
+        document.querySelectorAll(".gm-legend-row[data-status] input").forEach(function (box) {
+          if (box.parentNode.getAttribute("data-status") === f.status) box.checked = true;
+        });
+      }
       if (!layer.getVisibleParent) { map.setView(m.getLatLng(), Math.max(map.getZoom(), 10), { animate: false }); return done(); }
       var unclusteredAt = m.__parent ? m.__parent._zoom + 1 : map.getZoom();
       map.setView(m.getLatLng(), Math.min(map.getMaxZoom(), Math.max(map.getZoom(), unclusteredAt)), { animate: false });
@@ -417,6 +421,12 @@
     }
 
     control("topleft", function () { return headline(data, t); }).addTo(map);
+    map.zoomControl.remove(); // Leaflet's own is English-only
+    L.control.zoom({ position: "topleft", zoomInTitle: t.zoom_in, zoomOutTitle: t.zoom_out }).addTo(map);
+    map.on("popupopen", function (e) {
+      var close = e.popup.getElement().querySelector(".leaflet-popup-close-button");
+      if (close) { close.setAttribute("aria-label", t.close_popup); close.setAttribute("title", t.close_popup); }
+    });
     control("topright", function () { return searchBox(data, t, reveal); }).addTo(map);
     control("bottomleft", function () { return legend(data, t, groups, scale); }).addTo(map);
     L.control.scale({ position: "bottomright" }).addTo(map);
@@ -432,8 +442,13 @@
     if (layer.addLayers) layer.addLayers(drawOrder);
     else { drawOrder.forEach(function (m) { layer.addLayer(m); }); ready(); }
 
-    function clustered(processed, total) { if (processed === total) ready(); }
+    // markercluster reports progress for every addLayers (attaching, legend toggles): only the
+    // initial load of every marker makes the map ready, once.
+    function clustered(processed, total) { if (total === drawOrder.length && processed === total) ready(); }
+    var isReady = false;
     function ready() {
+      if (isReady) return;
+      isReady = true;
       // After the map is framed and drawn: building it earlier forced a layout of every row.
       document.body.appendChild(screenReaderTable(data, t, reveal));
       window.geomapMap = { map: map, markers: markers, layer: layer, data: data, reveal: reveal };
