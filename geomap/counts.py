@@ -21,7 +21,7 @@ import pandas as pd
 from .errors import InputError
 from .load import read_bytes, read_json
 from .names import fold
-from .schema import STATUSES, is_date, is_http_url
+from .schema import MAX_DETAINEES, STATUSES, is_date, is_http_url
 
 COLUMNS = ("row", "facility", "state", "detainees", "qualifier", "as_of", "source", "status", "status_date", "note")
 QUALIFIERS = ("exact", "about", "at_least", "up_to")
@@ -265,6 +265,8 @@ def parse_figure(text, qualifier=""):
     count = int(re.sub(r"[.,\s]", "", match["number"]))
     if count < 0:
         raise ValueError(f"detainees {count} is negative: counts are whole numbers ≥ 0")
+    if count > MAX_DETAINEES:
+        raise ValueError(f"detainees {count} is more than {MAX_DETAINEES}: check the figure for a typo")
     return count, stated or in_figure or "exact"
 
 

@@ -21,6 +21,7 @@ Coordinates are rounded to ``precision`` decimals in every format (6 ≈ 0.1 m).
 import csv
 import datetime as dt
 import html
+import io
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -35,8 +36,9 @@ from . import __version__
 from . import frame as frames
 from .errors import InputError, OutputError
 from .files import atomic_path, atomic_write
+from .join import latest_date
 from .labels import LABELS
-from .load import check_collection, input_record, read_json
+from .load import check_collection, input_record, read_json, read_text
 from .render import STATUS_COLOURS
 from .schema import LIST_FIELDS, STATUSES, facility_schema, is_http_url
 
@@ -85,14 +87,6 @@ JSON_FIELDS = tuple(f for f, spec in _PROPERTIES.items() if "object" in _types(s
 # ---------------------------------------------------------------- provenance
 
 
-def _dates(facilities):
-    """Dates of every figure and status in the data (not of locations)."""
-    for field in ("detainees_as_of", "status_date"):
-        yield from (value for value in facilities[field] if isinstance(value, str))
-    for counts in facilities["detainee_counts"]:
-        yield from (count["as_of"] for count in counts or ())
-
-
 def source_urls(facilities):
     """Every http(s) URL cited by the facilities and national totals, first seen first."""
     urls = []
@@ -108,7 +102,7 @@ def provenance(facilities, precision=DEFAULT_PRECISION, generated_at=None):
     """Where an export came from, so a figure can be cited and re-checked later.
 
     ``as_of`` is ``facilities.attrs["as_of"]`` (set by ``--as-of``) when present,
-    else the latest date of a figure or status; ``national_totals`` is copied when present.
+    else :func:`geomap.join.latest_date`; ``national_totals`` is copied when present.
     """
     generated_at = generated_at or dt.datetime.now(dt.UTC)
     record = {
@@ -116,7 +110,7 @@ def provenance(facilities, precision=DEFAULT_PRECISION, generated_at=None):
         "geomap_version": __version__,
         "schema": facility_schema()["$id"],
         "inputs": list(facilities.attrs.get("inputs") or []),
-        "as_of": facilities.attrs.get("as_of") or max(_dates(facilities), default=None),
+        "as_of": facilities.attrs.get("as_of") or latest_date(facilities),
         "coordinate_precision": precision,
         "sources": source_urls(facilities),
     }
@@ -282,7 +276,10 @@ def placemark_description(properties, lang="en"):
         figure = esc(labels["no_count"])
     rows.append((labels["detainees"], figure))
     precision = esc(labels["precision_names"].get(properties["location_precision"], properties["location_precision"]))
-    rows.append((labels["location"], f"{precision} ({_html_link(labels['source'], properties.get('location_source'))})"))
+    location_source = properties.get("location_source")
+    # a URL becomes a link; geocoder provenance ("nominatim: query") is shown as the text it is
+    cited = _html_link(labels["source"], location_source) if is_http_url(location_source) else esc(location_source or "")
+    rows.append((labels["location"], f"{precision} ({cited})" if cited else precision))
     if properties.get("notes"):
         rows.append((labels["notes"], esc(properties["notes"])))
     if properties.get("sources"):
@@ -381,13 +378,20 @@ def export_facilities(
 
     ``output`` of ``-`` streams text formats to stdout. ``excel`` adds a UTF-8 BOM to
     CSV files; ``counts_output`` also writes the counts history as a long CSV;
-    ``lang`` picks the KML description's language. Every write is atomic: an
-    existing file is replaced only when the new one is complete. Returns ``output``.
+    ``lang`` picks the KML description's language. An ``output`` whose suffix names
+    another format is an :class:`InputError` (read_export could not read it back).
+    Every write is atomic: an existing file is replaced only when the new one is
+    complete. Returns ``output``.
     """
     if fmt not in FORMATS:
         raise OutputError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
     if str(output) == "-" and fmt not in TEXT_FORMATS:
         raise OutputError(f"{fmt} is a binary database and cannot stream to stdout: give a file path with -o")
+    named = format_for(output)
+    if named not in (None, fmt):
+        path = Path(str(output))
+        raise InputError(f"-o {path} is a {path.suffix} name but --format {fmt}: "
+                         f"use -o {path.with_suffix(FORMATS[fmt])} or drop --format")
     if fmt == "geojson":
         _write_geojson(facilities, output, precision, generated_at)
     elif fmt == "csv":
@@ -409,36 +413,54 @@ def _feature(properties, point):
     return {"type": "Feature", "geometry": geometry, "properties": properties}
 
 
-def _decoded(cells, name, index):
-    """Decode one row of text cells, naming the file, row and field on failure."""
+def _bad_json(where, field, text, exc):
+    """The InputError for a cell that should hold JSON text and does not."""
+    return InputError(f"{where}: {field}: {str(text)[:40]!r} is not valid JSON ({exc.msg}): re-export it")
+
+
+def _decoded(cells, where, decode=decode_text):
+    """Decode one row of cells with ``decode(field, cell)``, naming ``where`` (file and row) and the field on failure."""
     properties = {}
-    for field, text in cells.items():
+    for field, cell in cells.items():
         try:
-            properties[field] = decode_text(field, text)
+            properties[field] = decode(field, cell)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{name}: row {index}: {field}: {text[:40]!r} is not valid JSON ({exc.msg}): re-export it") from None
+            raise _bad_json(where, field, cell, exc) from None
     return properties
 
 
-def _number(text, name, index, axis):
+def _provenance(text, name):
+    """The provenance record stored as JSON text in a KML or GPKG export."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _bad_json(f"{name}: document", PROVENANCE_KEY, text, exc) from None
+
+
+def _number(text, where, axis):
     try:
         return float(text)
     except ValueError:
-        raise InputError(f"{name}: row {index}: {axis} {text!r} is not a number") from None
+        raise InputError(f"{where}: {axis} {text!r} is not a number") from None
 
 
 def _read_csv(path):
     name = str(path)
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [column for column in ("id", *COORDINATE_COLUMNS) if column not in (reader.fieldnames or ())]
-        if missing:
-            raise InputError(f"{name}: no {', '.join(missing)} column: not a geomap CSV export")
-        features = []
-        for index, cells in enumerate(reader):
-            lon, lat = (cells.pop(axis) for axis in COORDINATE_COLUMNS)
-            point = (_number(lon, name, index, "lon"), _number(lat, name, index, "lat")) if lon or lat else None
-            features.append(_feature(_decoded(cells, name, index), point))
+    rows = (row for row in csv.reader(io.StringIO(read_text(path, "a geomap CSV export is UTF-8"), newline="")) if row)
+    header = next(rows, [])
+    missing = [column for column in ("id", *COORDINATE_COLUMNS) if column not in header]
+    if missing:
+        raise InputError(f"{name}: no {', '.join(missing)} column: not a geomap CSV export")
+    features = []
+    for index, row in enumerate(rows):
+        where = f"{name}: row {index}"
+        if len(row) != len(header):
+            raise InputError(f"{where}: {len(row)} cells but the header has {len(header)} columns: "
+                             "quote cells that hold commas, or re-export it")
+        cells = dict(zip(header, row))
+        lon, lat = (cells.pop(axis) for axis in COORDINATE_COLUMNS)
+        point = (_number(lon, where, "lon"), _number(lat, where, "lat")) if lon or lat else None
+        features.append(_feature(_decoded(cells, where), point))
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -456,21 +478,22 @@ def _read_kml(path):
     features = []
     for index, placemark in enumerate(root.iterfind(".//k:Placemark", ns)):
         coordinates = placemark.findtext("k:Point/k:coordinates", "", ns).strip()
-        point = tuple(_number(c, name, index, "coordinate") for c in coordinates.split(",")[:2]) if coordinates else None
-        features.append(_feature(_decoded(cells(placemark), name, index), point))
+        where = f"{name}: placemark {index}"
+        point = tuple(_number(c, where, "coordinate") for c in coordinates.split(",")[:2]) if coordinates else None
+        features.append(_feature(_decoded(cells(placemark), where), point))
     collection = {"type": "FeatureCollection", "features": features}
     document = root.find("k:Document", ns)
     prov = cells(document).get(PROVENANCE_KEY) if document is not None else None
     if prov:
-        collection[PROVENANCE_KEY] = json.loads(prov)
+        collection[PROVENANCE_KEY] = _provenance(prov, name)
     return collection
 
 
 def _gpkg_value(field, value):
     if value is None:
         return [] if field in LIST_FIELDS else None
-    if field in INTEGER_FIELDS:
-        return int(value)
+    if field in INTEGER_FIELDS and isinstance(value, float) and value.is_integer():
+        return int(value)  # an integer column with nulls reads as floats; other values go to validation
     if field in LIST_FIELDS or field in JSON_FIELDS:
         return json.loads(value)
     return value
@@ -484,14 +507,14 @@ def _read_gpkg(path):
         raise InputError(f"{path}: cannot open as a GeoPackage with a {FACILITIES_LAYER!r} layer ({exc})") from None
     features = [
         _feature(
-            {column: _gpkg_value(column, value) for column, value in record.items()},
+            _decoded(record, f"{path}: feature {index}", _gpkg_value),
             None if point is None else (point.x, point.y),
         )
-        for record, point in zip(records(table), table.geometry)
+        for index, (record, point) in enumerate(zip(records(table), table.geometry))
     ]
     collection = {"type": "FeatureCollection", "features": features}
     if PROVENANCE_KEY in metadata:
-        collection[PROVENANCE_KEY] = json.loads(metadata[PROVENANCE_KEY])
+        collection[PROVENANCE_KEY] = _provenance(metadata[PROVENANCE_KEY], path)
     return collection
 
 

@@ -40,6 +40,15 @@ def date_key(value):
     return dt.date.fromisoformat(value)
 
 
+def latest_date(facilities):
+    """The newest date of a current figure, status or nationwide total: what the data describes
+    when no ``--as-of`` was asked for (a month counting as its last day)."""
+    dates = [d for column in ("detainees_as_of", "status_date") if column in facilities.columns
+             for d in facilities[column] if isinstance(d, str)]
+    dates += [total["as_of"] for total in facilities.attrs.get("national_totals") or []]
+    return max(dates, key=date_key, default=None)
+
+
 def _cutoff(as_of):
     """``as_of`` (ISO, dd/mm/yyyy or month; None = no limit) as the last day it covers."""
     return None if as_of is None else date_key(parse_as_of(as_of))
@@ -299,11 +308,19 @@ def default_output(facilities_path):
 
 
 def report_path(output, facilities_path):
-    """``<OUTPUT stem>.matches.csv`` beside OUTPUT (under output/ when OUTPUT is stdout)."""
+    """Where the match report of ``geomap join -o OUTPUT`` goes, checking OUTPUT is a GeoJSON name.
+
+    ``jan.2026.geojson`` -> ``jan.2026.matches.csv`` beside it; the default
+    ``<stem>.joined.geojson`` -> ``<stem>.matches.csv``; stdout (``-``) ->
+    ``output/<FACILITIES stem>.matches.csv``. Any other OUTPUT suffix is an :class:`InputError`.
+    """
     if str(output) == "-":
         return Path("output") / f"{Path(str(facilities_path)).stem}.matches.csv"
     output = Path(output)
-    return output.with_name(f"{output.name.split('.')[0]}.matches.csv")
+    if output.suffix.lower() not in (".geojson", ".json"):
+        raise InputError(f"-o {output}: join writes GeoJSON: end the name in .geojson (or use - for stdout)")
+    stem = output.stem.removesuffix(".joined")
+    return output.with_name(f"{stem}.matches.csv")
 
 
 def write_report(report, path):

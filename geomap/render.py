@@ -211,14 +211,10 @@ def payload_rows(facilities, lang, ref=lambda url: url):
 
 def data_as_of(facilities, options):
     """The date the map describes: ``--as-of`` if given, else the newest dated figure, status
-    or nationwide total (a month counting as its last day, as everywhere)."""
-    from .join import date_key
+    or nationwide total."""
+    from .join import latest_date
 
-    if options.as_of:
-        return options.as_of
-    dates = [d for col in ("detainees_as_of", "status_date") for d in _column(facilities, col) if d]
-    dates += [total["as_of"] for total in facilities.attrs.get("national_totals") or []]
-    return max(dates, key=date_key) if dates else None
+    return options.as_of or latest_date(facilities)
 
 
 def national_headline(facilities, as_of):

@@ -38,6 +38,8 @@ REQUIRED = tuple(facility_schema()["required"])
 STATUSES = _enum("status")
 PRECISIONS = _enum("location_precision")
 FACILITY_TYPES = _enum("facility_type")
+#: The largest figure a facility or a dated count may hold (a guard against typos and overflow).
+MAX_DETAINEES = facility_schema()["properties"]["detainees"]["maximum"]
 #: Precisions coarser than the facility itself: drawn and labelled as approximate.
 APPROXIMATE_PRECISIONS = tuple(p for p in PRECISIONS if p != "site")
 
@@ -63,7 +65,7 @@ def is_date(value):
 
 def is_http_url(value):
     """True for an absolute http(s) URL: the only links geomap ever renders."""
-    return isinstance(value, str) and re.match(facility_schema()["$defs"]["url"]["pattern"], value) is not None
+    return isinstance(value, str) and re.fullmatch(facility_schema()["$defs"]["url"]["pattern"], value) is not None
 
 
 _FORMATS = jsonschema.FormatChecker(formats=())
@@ -129,6 +131,8 @@ def _describe(error):
         return f"{value!r} should be {error.validator_value if isinstance(error.validator_value, str) else ' or '.join(error.validator_value)}"
     if kind == "minimum":
         return f"{value!r} is negative: counts are whole numbers ≥ 0"
+    if kind == "maximum":
+        return f"{value!r} is more than {error.validator_value}: check the figure for a typo"
     return error.message
 
 
@@ -140,8 +144,21 @@ def _field_path(error):
     return ".".join(path) or None
 
 
+def _floats_for_integers(properties):
+    """Yield ``(field, message)`` for counts written as floats: JSON Schema's "integer" accepts 65.0."""
+    counts = properties.get("detainee_counts")
+    located = [("detainees", properties.get("detainees"))]
+    if isinstance(counts, list):
+        located += [(f"detainee_counts.{index}.detainees", count.get("detainees"))
+                    for index, count in enumerate(counts) if isinstance(count, dict)]
+    for field, value in located:
+        if isinstance(value, float) and value.is_integer():
+            yield field, f"{value!r} is not a whole number written as an integer: write {int(value)}"
+
+
 def validate_properties(properties):
     """Yield ``(field, message)`` for every way ``properties`` breaks the schema."""
+    yield from _floats_for_integers(properties)
     try:
         _fast_validator()(properties)
         return

@@ -194,7 +194,7 @@ def test_provenance_names_inputs_date_and_every_source(small):
     assert record["generated_at"] == "2026-11-25T12:00:00Z"
     assert record["geomap_version"] == __version__
     assert record["inputs"] == INPUTS
-    assert record["as_of"] == "2026-10-15"  # latest figure or status date when no --as-of was given
+    assert record["as_of"] == "2026-11-01"  # latest figure, status or national total when no --as-of was given
     assert record["national_totals"] == NATIONAL_TOTALS
     sources = record["sources"]
     assert len(sources) == len(set(sources))
@@ -388,3 +388,80 @@ def test_gpkg_opens_in_ogrinfo_and_geopandas(tmp_path, source):
     read = gpd.read_file(output, layer=FACILITIES_LAYER)
     assert ogr_fields == [c for c in read.columns if c != "geometry"] == [c for c in expected.columns if c != "geometry"]
     assert len(read) == len(expected)
+
+
+# ---------------------------------------------------------------- review fixes
+
+
+def rewrite_csv_rows(path, change):
+    """Rewrite a CSV export after ``change(rows)`` edits its list of rows (header first)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    change(rows)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda rows: rows[3].pop(), r"facilities.csv: row 2: \d+ cells but the header has \d+ columns: .*re-export"),
+    (lambda rows: rows[3].append("extra"), r"facilities.csv: row 2: \d+ cells but the header has \d+ columns"),
+], ids=["short row", "extra cell"])
+def test_csv_rows_must_have_one_cell_per_column(tmp_path, small, change, message):
+    path = export_to(tmp_path, small, "csv")
+    rewrite_csv_rows(path, change)
+    with pytest.raises(InputError, match=message):
+        read_export(path)
+
+
+def test_csv_that_is_not_utf8_is_one_line_naming_the_fix(tmp_path, small):
+    path = export_to(tmp_path, small, "csv")
+    path.write_bytes(path.read_bytes().replace(b"Caracas", "Caracas\xe9".encode("cp1252"), 1))
+    with pytest.raises(InputError, match=r"facilities.csv: not UTF-8 \(byte \d+\): .*re-save it as UTF-8"):
+        read_export(path)
+    result = CliRunner().invoke(main, ["export", str(path), "-o", str(tmp_path / "out.geojson")])
+    assert result.exit_code == 1 and result.stderr.startswith(f"error: {path}: not UTF-8")
+    assert not (tmp_path / "out.geojson").exists()
+
+
+def test_broken_json_in_kml_and_gpkg_names_the_file_feature_and_field(tmp_path, small):
+    kml = export_to(tmp_path, small, "kml")
+    kml.write_text(kml.read_text("utf-8").replace('{"generated_at"', '{oops', 1), "utf-8")
+    with pytest.raises(InputError, match=r"facilities.kml: document: geomap: .* not valid JSON"):
+        read_export(kml)
+    gpkg = export_to(tmp_path, small, "gpkg")
+    table = pyogrio.read_dataframe(gpkg, layer=FACILITIES_LAYER)
+    table.loc[1, "status_history"] = "[oops"
+    pyogrio.write_dataframe(table, gpkg, layer=FACILITIES_LAYER, dataset_metadata={"geomap": "{}"})
+    with pytest.raises(InputError, match=r"facilities.gpkg: feature 1: status_history: '\[oops' is not valid JSON"):
+        read_export(gpkg)
+    table.loc[1, "status_history"] = "[]"
+    pyogrio.write_dataframe(table, gpkg, layer=FACILITIES_LAYER, dataset_metadata={"geomap": "{oops"})
+    with pytest.raises(InputError, match=r"facilities.gpkg: document: geomap: .* not valid JSON"):
+        read_export(gpkg)
+
+
+def test_kml_shows_a_text_location_source_and_links_only_urls(small):
+    from geomap.export import placemark_description, records
+
+    text_source, url_source = records(small)[1], records(small)[2]
+    text_source["location_source"] = "nominatim: <b>Helicoide</b>, Caracas"
+    description = placemark_description(text_source)
+    assert "nominatim: &lt;b&gt;Helicoide&lt;/b&gt;, Caracas" in description
+    assert '<a href="https://www.openstreetmap.org/way/1">' in placemark_description(url_source)
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("csv", "x.geojson"), ("geojson", "x.csv"), ("kml", "x.gpkg"), ("gpkg", "x.json")])
+def test_a_format_that_contradicts_the_output_suffix_is_an_error(tmp_path, small, fmt, name):
+    expected = f"-o {tmp_path / name} is a {Path(name).suffix} name but --format {fmt}: use -o {tmp_path}/x{FORMATS[fmt]} or drop --format"
+    with pytest.raises(InputError, match=re.escape(expected)):
+        export_facilities(small, fmt, tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_export_format_contradicting_the_suffix_writes_nothing(tmp_path):
+    source = REPO / "tests" / "fixtures" / "small.geojson"
+    result = CliRunner().invoke(main, ["export", str(source), "-f", "csv", "-o", str(tmp_path / "x.geojson")])
+    assert result.exit_code == 1 and "is a .geojson name but --format csv: use -o" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+    result = CliRunner().invoke(main, ["export", str(source), "-f", "csv", "-o", str(tmp_path / "x.txt")])
+    assert result.exit_code == 0, result.output  # an unknown suffix is the user's choice

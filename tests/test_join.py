@@ -385,3 +385,34 @@ def test_a_shared_state_name_alone_does_not_claim_a_facility():
                            Facility("helicoide", ("El Helicoide",), "Distrito Capital")])
     assert matcher.match("Cárcel Fénix Carabobo").method == "unmatched"
     assert matcher.match("SEBIN El Helicoide").facility_id == "helicoide"
+
+
+# ------------------------------------------------------------------ review fixes
+
+
+@pytest.mark.parametrize(("output", "report"), [
+    ("jan.2026.geojson", "jan.2026.matches.csv"),
+    ("out/jan.2026.json", "out/jan.2026.matches.csv"),
+    ("output/facilities.joined.geojson", "output/facilities.matches.csv"),
+    ("out/joined.geojson", "out/joined.matches.csv"),
+])
+def test_match_report_path_keeps_every_dot_of_the_output_name(output, report):
+    from geomap.join import report_path
+
+    assert report_path(output, FACILITIES) == Path(report)
+    assert report_path("-", FACILITIES) == Path("output/facilities.matches.csv")
+
+
+@pytest.mark.parametrize("name", ["joined.csv", "joined.kml", "joined"])
+def test_cli_join_output_must_be_geojson(tmp_path, name):
+    output = tmp_path / name
+    result = run("join", FACILITIES, FIXTURES / "counts_es_cp1252.csv", "-o", output)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: -o {output}: join writes GeoJSON: end the name in .geojson (or use - for stdout)"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_figure_above_the_schema_maximum_is_a_bad_row(tmp_path):
+    path = write(tmp_path, HEADER + "helicoide,10000001,,2026-01,https://example.org/a,,,\n")
+    with pytest.raises(InputError, match=r"row 2: detainees 10000001 is more than 10000000: check the figure"):
+        read_counts(path)

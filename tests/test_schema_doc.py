@@ -94,3 +94,12 @@ def test_doc_lists_exactly_the_provenance_keys():
     facilities = frames.from_features([doc_example()])
     facilities.attrs["national_totals"] = []
     assert [ticked(row["Key"])[0] for row in doc_table("### Provenance")] == list(provenance(facilities))
+
+
+@pytest.mark.parametrize(("heading", "schema"), SECTIONS, ids=["facility", "status_event", "count"])
+def test_doc_states_the_numeric_bounds(heading, schema):
+    for row in doc_table(heading):
+        spec = schema["properties"][ticked(row["Field"])[0]]
+        for bound in ("minimum", "maximum"):
+            if bound in spec:
+                assert str(spec[bound]) in row["Allowed values"], (row["Field"], bound)

@@ -257,3 +257,34 @@ def test_an_output_path_that_is_a_folder_is_one_line(tmp_path):
     result = CliRunner().invoke(main, ["build", str(SMALL), "-o", str(tmp_path)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert "cannot write (Is a directory)" in result.stderr
+
+
+@pytest.mark.parametrize(("change", "field", "message"), [
+    ({"detainees": 65.0}, "detainees", "65.0 is not a whole number written as an integer: write 65"),
+    ({"detainees": 10_000_001}, "detainees", "10000001 is more than 10000000"),
+    ({"detainees": 1e20}, "detainees", "1e+20 is not a whole number written as an integer"),
+])
+def test_counts_are_integers_within_bounds(tmp_path, change, field, message):
+    data = collection()
+    data["features"][0]["properties"].update(change)
+    assert any(p.field == field and message in p.message for p in schema.validate_collection(data)), \
+        schema.validate_collection(data)
+    data = collection()
+    data["features"][0]["properties"]["detainee_counts"] = [
+        {"detainees": 65.0, "as_of": "2026-01", "source": "https://example.org/a"}]
+    assert [(p.field, p.message) for p in schema.validate_collection(data)] == [
+        ("detainee_counts.0.detainees", "65.0 is not a whole number written as an integer: write 65")]
+    result = CliRunner().invoke(main, ["validate", str(write(tmp_path, data))])
+    assert result.exit_code == 1 and "not a whole number" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["https://x.org/a\n", "https://x.org/a b", "https://x.org/\n\n"])
+def test_urls_with_a_trailing_newline_fail_in_python_as_in_the_page(url):
+    assert not schema.is_http_url(url)
+    data = collection()
+    data["features"][0]["properties"]["sources"] = [url]
+    assert [p.field for p in schema.validate_collection(data)] == ["sources.0"]
+    assert not schema._validator().is_valid({"sources": [url]})
+    with pytest.raises(schema.fastjsonschema.JsonSchemaException):
+        schema._fast_validator()({**data["features"][0]["properties"], "sources": [url]})
+    assert schema.is_http_url(url.strip().split()[0])
