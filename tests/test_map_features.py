@@ -215,6 +215,7 @@ def test_spanish_reaches_leaflets_own_controls_and_the_credits(offline_page, tmp
     out = tmp_path / "mapa.html"
     write_map(read_facilities(SMALL), out, MapOptions(lang="es", cluster=False))
     page = offline_page.open(out)
+    assert page.locator(".leaflet-control-zoom-in").count() == 1  # replaced, not doubled
     assert page.get_attribute(".leaflet-control-zoom-in", "title") == "Acercar"
     assert "OpenStreetMap" in page.inner_text(".gm-credits")
     page.evaluate("geomapMap.reveal(geomapMap.data.facilities.find(f => f.id === 'helicoide'))")

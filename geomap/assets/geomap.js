@@ -345,7 +345,7 @@
     var renderer = data.facilities.length > SVG_LIMIT ? L.canvas({ padding: 0.3 }) : L.svg();
     var groups = { toggle: null };
     // Popups pan clear of the headline panel at the top.
-    var popupOptions = { maxWidth: 320, minWidth: 220, maxHeight: 380, autoPanPaddingTopLeft: [16, Math.min(150, window.innerHeight * 0.3)],
+    var popupOptions = { maxWidth: 320, minWidth: 220, maxHeight: 380, autoPanPaddingTopLeft: [16, Math.min(210, window.innerHeight * 0.35)],
                          autoPanPaddingBottomRight: [16, 16] };
     var markers = data.facilities.map(function (f) {
       var hasCount = f.detainees !== null && f.detainees !== undefined;
@@ -421,8 +421,8 @@
     }
 
     control("topleft", function () { return headline(data, t); }).addTo(map);
-    map.zoomControl.remove(); // Leaflet's own is English-only
-    L.control.zoom({ position: "topleft", zoomInTitle: t.zoom_in, zoomOutTitle: t.zoom_out }).addTo(map);
+    map.zoomControl.remove(); // Leaflet's own is English-only; the full-screen button joins the new one
+    map.zoomControl = L.control.zoom({ position: "topleft", zoomInTitle: t.zoom_in, zoomOutTitle: t.zoom_out }).addTo(map);
     map.on("popupopen", function (e) {
       var close = e.popup.getElement().querySelector(".leaflet-popup-close-button");
       if (close) { close.setAttribute("aria-label", t.close_popup); close.setAttribute("title", t.close_popup); }
