@@ -13,7 +13,6 @@ GeoNames locality. See docs/geocoding.md.
 """
 
 import datetime as dt
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from tqdm import tqdm
 from .. import DEFAULT_FACILITIES
 from .. import frame as frames
 from ..errors import OutputError
-from ..files import atomic_write
+from ..export import export_facilities, to_geojson
 from ..load import read_locations
 from ..schema import validate_collection
 from .cache import GeocodeCache
@@ -116,14 +115,11 @@ def geocode_file(input_path, output_path=None, options=None, country="VE", progr
     """
     facilities = read_locations(input_path, country=country)
     located = geocode_frame(facilities, options, progress)
-    collection = {"type": "FeatureCollection", "features": list(frames.to_features(located))}
-    problems = validate_collection(collection, "geocoded output", require_geometry=False)
+    problems = validate_collection(to_geojson(located), "geocoded output", require_geometry=False)
     if problems:
         raise OutputError(f"geocoded output breaks the data model: {problems[0]}")
     output_path = output_path or Path("output") / f"{Path(str(input_path)).stem}.geojson"
-    with atomic_write(output_path) as handle:
-        json.dump(collection, handle, ensure_ascii=False, indent=1)
-        handle.write("\n")
+    export_facilities(located, "geojson", output_path)  # RFC 7946, with the provenance member
     return located.attrs["geocoding"] | {"output": str(output_path)}
 
 
