@@ -41,7 +41,7 @@ def main(debug):
     """
 
 
-input_argument = click.argument("input_path", metavar="INPUT", default=DEFAULT_FACILITIES, required=False)
+input_argument = click.argument("input_path", metavar="[INPUT]", default=DEFAULT_FACILITIES, required=False)
 
 
 def geocode_options(command):
