@@ -28,14 +28,25 @@ def atomic_path(path, suffix=""):
     os.unlink(tmp_name)  # GDAL drivers refuse to overwrite an existing empty file
     try:
         yield Path(tmp_name)
+        _fsync(tmp_name)  # on disk before it replaces the earlier file
         os.chmod(tmp_name, 0o644)
         os.replace(tmp_name, path)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
-        if isinstance(exc, OSError):  # a full disk, a folder in the way: one line, old file kept
+        # a full disk or a folder in the way is about the output: one line, old file kept;
+        # an error about some other file (an input, an asset) passes through as it is
+        if isinstance(exc, OSError) and exc.filename in (None, tmp_name, str(path)):
             raise OutputError(f"{path}: cannot write ({exc.strerror or exc}); earlier file left as it was") from exc
         raise
+
+
+def _fsync(name):
+    fd = os.open(name, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -52,8 +63,6 @@ def atomic_write(path, mode="w", encoding="utf-8", newline=None):
     kwargs = {} if "b" in mode else {"encoding": encoding, "newline": newline}
     with atomic_path(path) as tmp, open(tmp, mode.replace("w", "x"), **kwargs) as handle:
         yield handle
-        handle.flush()
-        os.fsync(handle.fileno())  # on disk before it replaces the earlier file
 
 
 def sha256_file(path):

@@ -237,7 +237,7 @@ def build_payload(facilities, options):
         "subtitle": options.subtitle if options.subtitle is not None else labels["subtitle"],
         "as_of": as_of,
         "national": national_headline(facilities, as_of),
-        "options": {"embed": options.embed, "cluster": options.cluster, "static": options.static},
+        "options": {"embed": options.embed, "cluster": options.cluster, "static": options.static, "tiles": options.tiles},
         "style": {"colours": STATUS_COLOURS, "shapes": STATUS_SHAPES},
         "fields": PAYLOAD_FIELDS,
         "urls": urls.urls,

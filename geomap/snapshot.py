@@ -55,9 +55,8 @@ def _offline(route):
 
 def snapshot_html(html_path, output, width=1200, height=630, tiles=False):
     """Screenshot an existing map page to ``output`` (PNG, written atomically)."""
-    from playwright.sync_api import Error as PlaywrightError
-
     with launch_chromium() as browser:
+        from playwright.sync_api import Error as PlaywrightError  # importable: launch_chromium checked
         context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
         page = context.new_page()
         if not tiles:

@@ -193,3 +193,18 @@ def test_nominatim_precision_from_rank_addresstype_and_tags(raw, precision):
 def test_photon_answers_are_read_too():
     raw = {"properties": {"osm_key": "amenity", "osm_value": "prison", "osm_type": "W", "osm_id": 7, "countrycode": "VE", "type": "house"}}
     assert (PhotonAnswer.precision(raw), PhotonAnswer.country(raw), PhotonAnswer.url(raw)) == ("site", "VE", "https://www.openstreetmap.org/way/7")
+
+
+def test_geocode_refuses_a_non_geojson_output_before_any_work(tmp_path):
+    result = CliRunner().invoke(main, ["geocode", str(FIXTURES / "unlocated.csv"), "--offline", "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 1 and "geocode writes GeoJSON" in result.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_force_with_an_unknown_precision_is_a_one_line_error(tmp_path):
+    sites = tmp_path / "sites.csv"
+    sites.write_text("name,lat,lon,location_precision\nSomewhere,10.5,-66.9,town\n", "utf-8")
+    result = CliRunner().invoke(main, ["geocode", str(sites), "--offline", "--force", "--cache", str(tmp_path / "c.sqlite"),
+                                       "-o", str(tmp_path / "out.geojson")])
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code in (1, 2)

@@ -220,3 +220,24 @@ def test_spanish_reaches_leaflets_own_controls_and_the_credits(offline_page, tmp
     assert "OpenStreetMap" in page.inner_text(".gm-credits")
     page.evaluate("geomapMap.reveal(geomapMap.data.facilities.find(f => f.id === 'helicoide'))")
     assert page.get_attribute(".leaflet-popup-close-button", "aria-label") == "Cerrar"
+
+
+def test_one_status_clustered_map_becomes_ready_once(offline_page, tmp_path):
+    data = json.loads(SMALL.read_text("utf-8"))
+    for feature in data["features"]:
+        feature["properties"].update(status="unknown", status_date=None, status_source=None)
+    out = tmp_path / "map.html"
+    write_map(read_facilities(_write(tmp_path / "one.geojson", data)), out)
+    page = offline_page.open(out)
+    page.uncheck(".gm-legend-row[data-status=unknown] input")
+    page.check(".gm-legend-row[data-status=unknown] input")
+    page.wait_for_timeout(100)
+    assert page.locator("#gm-table").count() == 1
+
+
+def test_credits_name_the_base_map_only_when_there_is_one(offline_page, tmp_path):
+    out = tmp_path / "map.html"
+    write_map(read_facilities(SMALL), out, MapOptions(tiles=False))
+    page = offline_page.open(out)
+    credits = page.inner_text(".gm-credits")
+    assert "Natural Earth" in credits and "OpenStreetMap" not in credits

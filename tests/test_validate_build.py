@@ -288,3 +288,19 @@ def test_urls_with_a_trailing_newline_fail_in_python_as_in_the_page(url):
     with pytest.raises(schema.fastjsonschema.JsonSchemaException):
         schema._fast_validator()({**data["features"][0]["properties"], "sources": [url]})
     assert schema.is_http_url(url.strip().split()[0])
+
+
+def test_snapshot_without_playwright_says_how_to_install_it(tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_playwright(name, *args, **kwargs):
+        if name.startswith("playwright"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_playwright)
+    result = CliRunner().invoke(main, ["snapshot", str(SMALL), "-o", str(tmp_path / "m.png")])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "pip install 'geomap[png]'" in result.stderr

@@ -184,7 +184,7 @@
       if (n.source) p.appendChild(link(n.source, "(" + t.source + ")"));
       box.appendChild(p);
     }
-    box.appendChild(el("p", { "class": "gm-credits" }, t.credits_line));
+    box.appendChild(el("p", { "class": "gm-credits" }, t.credits_sources + " " + (data.options.tiles ? t.credits_tiles + " " : "") + t.credits_outline));
     return box;
   }
 
@@ -438,6 +438,7 @@
       var bounds = L.latLngBounds(markers.map(function (m) { return m.getLatLng(); }));
       map.fitBounds(bounds.pad(0.05), L.extend(fitPadding(map), { animate: false }));
     } else map.setView([0, 0], 2, { animate: false });
+    var isReady = false; // set before any addLayers can report progress
     layer.addTo(map);
     if (layer.addLayers) layer.addLayers(drawOrder);
     else { drawOrder.forEach(function (m) { layer.addLayer(m); }); ready(); }
@@ -445,7 +446,6 @@
     // markercluster reports progress for every addLayers (attaching, legend toggles): only the
     // initial load of every marker makes the map ready, once.
     function clustered(processed, total) { if (total === drawOrder.length && processed === total) ready(); }
-    var isReady = false;
     function ready() {
       if (isReady) return;
       isReady = true;

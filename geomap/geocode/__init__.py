@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from .. import DEFAULT_FACILITIES
 from .. import frame as frames
-from ..errors import OutputError
+from ..errors import InputError, OutputError
 from ..export import export_facilities, to_geojson
 from ..load import read_locations
 from ..schema import validate_collection
@@ -113,6 +113,9 @@ def geocode_file(input_path, output_path=None, options=None, country="VE", progr
     ``output_path`` defaults to ``output/<input stem>.geojson``; ``-`` is stdout.
     The file is written atomically, only after every row has been tried.
     """
+    if output_path and str(output_path) != "-" and Path(str(output_path)).suffix.lower() not in (".geojson", ".json"):
+        raise InputError(f"-o {output_path}: geocode writes GeoJSON: give a .geojson name "
+                         "(then `geomap export` makes CSV, GPKG or KML)")
     facilities = read_locations(input_path, country=country)
     located = geocode_frame(facilities, options, progress)
     problems = validate_collection(to_geojson(located), "geocoded output", require_geometry=False)

@@ -122,7 +122,9 @@ class Chain:
         has_point = point is not None and not point.is_empty
         if has_point and not self.force:
             return self._keep_input(row, point, number)
-        input_rank = PRECISIONS.index(row.get("location_precision") or "approximate") if has_point else len(PRECISIONS)
+        given = row.get("location_precision") or "approximate"
+        # an unknown precision ranks as the coarsest; validation of the output names it
+        input_rank = (PRECISIONS.index(given) if given in PRECISIONS else len(PRECISIONS)) if has_point else len(PRECISIONS)
         reasons = []
         for step in self.steps:
             result = step.resolve(row)
