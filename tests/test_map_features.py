@@ -74,6 +74,8 @@ def test_markers_have_alt_text_and_open_from_the_keyboard(offline_page, small_ma
     marker = page.locator("path[data-id=helicoide]")
     assert marker.get_attribute("aria-label") == "The Helicoide \u2014 Announced closure \u2014 65 detainees as of 2026-01"
     assert marker.get_attribute("tabindex") == "0"
+    page.hover("path[data-id=tocoron]")  # apart from the others
+    assert page.inner_text(".leaflet-tooltip") == "Tocorón \u2014 Open \u2014 800 detainees as of 2026-01"
     marker.focus()
     page.keyboard.press("Enter")
     assert "The Helicoide" in page.inner_text(".leaflet-popup-content")

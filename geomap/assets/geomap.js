@@ -358,8 +358,6 @@
         className: "gm-marker gm-marker-" + f.status + (approximate ? " gm-approximate" : "")
       });
       m.facility = f;
-      m.bindTooltip(function () { return el("span", null, altText(f, t)); }, { direction: "top" });
-      m.bindPopup(function () { return popupContent(f, t); }, popupOptions);
       (groups[f.status] = groups[f.status] || []).push(m);
       return m;
     });
@@ -382,6 +380,20 @@
       return L.divIcon({ html: "<span>" + Number(n) + "</span>", className: "gm-cluster", iconSize: [size, size] });
     }
 
+    // One popup and one tooltip for the whole map, filled when needed: binding one of each
+    // to every marker cost ~1 s and much memory at 100k facilities.
+    var popup = L.popup(popupOptions), tooltip = L.tooltip({ direction: "top" });
+    function openPopupFor(m) { popup.setLatLng(m.getLatLng()).setContent(popupContent(m.facility, t)).openOn(map); }
+    function facilityLayer(e) { var m = e.propagatedFrom || e.layer; return m && m.facility ? m : null; }
+    layer.on("click", function (e) { var m = facilityLayer(e); if (m) openPopupFor(m); });
+    layer.on("mouseover", function (e) {
+      var m = facilityLayer(e);
+      if (!m) return;
+      tooltip.options.offset = L.point(0, -m.getRadius());
+      map.openTooltip(tooltip.setContent(el("span", null, altText(m.facility, t))), m.getLatLng());
+    });
+    layer.on("mouseout", function () { map.closeTooltip(tooltip); });
+
     function keyboardReady(m) {
       var path = m.getElement && m.getElement();
       if (!path || path.getAttribute("tabindex")) return;
@@ -389,18 +401,19 @@
       path.setAttribute("role", "button");
       path.setAttribute("data-id", m.facility.id);
       path.setAttribute("aria-label", altText(m.facility, t));
-      path.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); m.openPopup(); } });
+      path.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); openPopupFor(m); } });
       var title = document.createElementNS("http://www.w3.org/2000/svg", "title");
       title.textContent = altText(m.facility, t);
       path.appendChild(title);
     }
-    markers.forEach(function (m) { m.on("add", function () { keyboardReady(m); }); keyboardReady(m); });
+    // SVG markers are elements a keyboard can reach; canvas ones (large maps) are not: the table is the way there.
+    if (renderer instanceof L.SVG) markers.forEach(function (m) { m.on("add", function () { keyboardReady(m); }); keyboardReady(m); });
 
     // Bring one facility's marker on screen, out of any cluster, then open its popup.
     // (markercluster's zoomToShowLayer expects icon markers and loops on vector ones.)
     function reveal(f, keepClosed) {
       var m = markers[f.index];
-      function done() { if (!keepClosed) m.openPopup(); }
+      function done() { if (!keepClosed) openPopupFor(m); }
       if (!layer.hasLayer(m)) {
         groups.toggle(f.status, true);
         document.querySelectorAll(".gm-legend-row[data-status] input").forEach(function (box) {
