@@ -38,7 +38,7 @@ from .errors import InputError, OutputError
 from .files import atomic_path, atomic_write
 from .join import latest_date
 from .labels import LABELS
-from .load import check_collection, input_record, read_json, read_text
+from .load import PROVENANCE_KEY, check_collection, facilities_from, read_json, read_text
 from .render import STATUS_COLOURS
 from .schema import LIST_FIELDS, STATUSES, facility_schema, is_http_url
 
@@ -49,7 +49,6 @@ TEXT_FORMATS = ("geojson", "csv", "kml")
 DEFAULT_PRECISION = 6
 LIST_SEPARATOR = " | "
 #: Top-level GeoJSON member, GPKG metadata item and KML Document data holding provenance.
-PROVENANCE_KEY = "geomap"
 FACILITIES_LAYER = "facilities"
 COUNTS_LAYER = "detainee_counts"
 #: GeoPackage 1.3: read without warnings by older GDAL/QGIS too (1.4 is GDAL 3.7+).
@@ -536,9 +535,4 @@ def read_export(path, validate=True):
     collection = readers[fmt](path)
     if validate:
         check_collection(collection, name, require_geometry=False)
-    facilities = frames.from_features(collection["features"])
-    facilities.attrs["inputs"] = [input_record(path)]
-    prov = collection.get(PROVENANCE_KEY)
-    if isinstance(prov, dict) and "national_totals" in prov:
-        facilities.attrs["national_totals"] = prov["national_totals"]
-    return facilities
+    return facilities_from(collection, path)

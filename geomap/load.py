@@ -63,9 +63,24 @@ def read_facilities(path, require_geometry=True):
     Raises :class:`InputError` carrying every problem found; nothing is returned
     half-valid. ``frame.attrs["inputs"]`` records the file and its SHA-256.
     """
-    collection = check_collection(read_json(path), str(path), require_geometry)
+    return facilities_from(check_collection(read_json(path), str(path), require_geometry), path)
+
+
+#: The top-level member where geomap's GeoJSON (and the metadata of its other formats) keeps provenance.
+PROVENANCE_KEY = "geomap"
+
+
+def facilities_from(collection, path):
+    """The facilities GeoDataFrame of a checked FeatureCollection read from ``path``.
+
+    Records the file in ``attrs["inputs"]`` and, when the collection is a geomap export,
+    restores its ``attrs["national_totals"]`` from the provenance member.
+    """
     facilities = frames.from_features(collection["features"])
     facilities.attrs["inputs"] = [input_record(path)]
+    provenance = collection.get(PROVENANCE_KEY)
+    if isinstance(provenance, dict) and "national_totals" in provenance:
+        facilities.attrs["national_totals"] = provenance["national_totals"]
     return facilities
 
 
@@ -126,9 +141,7 @@ def read_locations(path, country="VE"):
         problems.append(Problem(where, None, None, problem.field, problem.message))
     if problems:
         raise InputError(f"{path}: {len(problems)} bad rows or values; fix them and run again", problems)
-    facilities = frames.from_features(features)
-    facilities.attrs["inputs"] = [input_record(path)]
-    return facilities
+    return facilities_from(collection, path)
 
 
 def _assign_ids(records):

@@ -304,3 +304,12 @@ def test_snapshot_without_playwright_says_how_to_install_it(tmp_path, monkeypatc
     result = CliRunner().invoke(main, ["snapshot", str(SMALL), "-o", str(tmp_path / "m.png")])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert "pip install 'geomap[png]'" in result.stderr
+
+
+def test_building_from_an_export_keeps_its_national_totals(tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    exported, out = tmp_path / "joined.geojson", tmp_path / "map.html"
+    assert CliRunner().invoke(main, ["export", "--counts", "data/counts.csv", "-o", str(exported)]).exit_code == 0
+    result = CliRunner().invoke(main, ["build", str(exported), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert _payload(out.read_text("utf-8"))["national"]["detainees"] > 0
