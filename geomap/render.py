@@ -109,11 +109,11 @@ def _head_assets(cdn):
     """<style>/<script> tags for the vendored files, inline or linked to the pinned CDN copies."""
     parts = []
     for package, name in _STYLES:
+        entry = manifest()[(package, name)]
         if cdn:
-            entry = manifest()[(package, name)]
             parts.append(f'<link rel="stylesheet" href="{entry["cdn"]}" integrity="{entry["integrity"]}" crossorigin="anonymous">')
         else:
-            parts.append(f"<style>/* {package} {manifest()[(package, name)]['version']} */\n{_inline_css(package, name)}</style>")
+            parts.append(f"<style>/* {package} {entry['version']} */\n{_inline_css(package, name)}</style>")
     parts.append(f"<style>{_assets().joinpath('geomap.css').read_text('utf-8')}</style>")
     for package, name in _SCRIPTS:
         entry = manifest()[(package, name)]
