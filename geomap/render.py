@@ -40,9 +40,8 @@ TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILE_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
 
 # (package, file name) in load order; styles first, scripts after.
-_STYLES = [("leaflet", "leaflet.css"), ("leaflet.markercluster", "MarkerCluster.css"),
-           ("leaflet.markercluster", "MarkerCluster.Default.css"), ("leaflet.fullscreen", "Control.FullScreen.css")]
-_SCRIPTS = [("leaflet", "leaflet.js"), ("leaflet.markercluster", "leaflet.markercluster.js"),
+_STYLES = [("leaflet", "leaflet.css"), ("leaflet.fullscreen", "Control.FullScreen.css")]
+_SCRIPTS = [("leaflet", "leaflet.js"), ("supercluster", "supercluster.min.js"),
             ("leaflet.fullscreen", "Control.FullScreen.umd.js"), ("topojson-client", "topojson-client.min.js")]
 _OUTLINE = ("world-atlas", "countries-110m.json")
 _DATA_ID, _OUTLINE_ID = "gm-data", "gm-outline"
@@ -133,11 +132,22 @@ def _content_security_policy(options):
             "connect-src 'none'; font-src 'none'; base-uri 'none'; form-action 'none'")
 
 
-# --- the compact payload --------------------------------------------------------
+# --- the payload -------------------------------------------------------------------
+#
+# Two parts, so a big map is drawn before its details are even parsed:
+# - the head (``#gm-data``, before the script that draws): labels, options and five
+#   columns — position, status, count and approximate flag — all the first draw needs;
+# - the details (``#gm-rows``, after that script): one JSON array per line and facility,
+#   in :data:`DETAIL_FIELDS` order, parsed one line at a time when a popup, tooltip,
+#   search or the screen-reader table needs it; source URLs are numbers into ``#gm-urls``.
 
-PAYLOAD_FIELDS = ("id", "name", "other_name", "aliases", "status", "status_date", "status_source", "detainees",
-                  "qualifier", "as_of", "count_source", "note_count", "precision", "location_source", "operator",
-                  "facility_type", "place", "notes", "sources", "history", "counts", "lat", "lon")
+#: Per-facility fields of the detail rows: only what the page shows.
+DETAIL_FIELDS = ("id", "name", "other_name", "aliases", "status", "status_date", "status_source", "detainees",
+                 "qualifier", "as_of", "count_source", "note_count", "precision", "location_source", "operator",
+                 "facility_type", "place", "notes", "sources", "history", "counts")
+#: Statuses in legend order; the head's status column holds their positions in this list.
+STATUS_ORDER = tuple(STATUS_COLOURS)
+_ROWS_ID, _URLS_ID = "gm-rows", "gm-urls"
 
 
 def _column(facilities, name):
@@ -174,8 +184,21 @@ class _UrlTable:
         return list(self.index)
 
 
-def payload_rows(facilities, lang, ref=lambda url: url):
-    """One list per facility, in :data:`PAYLOAD_FIELDS` order: only what the page shows.
+def draw_columns(facilities):
+    """The head's columns: what drawing the markers needs, one list per field."""
+    unknown = STATUS_ORDER.index("unknown")
+    codes = {status: code for code, status in enumerate(STATUS_ORDER)}
+    return {
+        "lon": facilities.geometry.x.round(COORD_DECIMALS).tolist(),
+        "lat": facilities.geometry.y.round(COORD_DECIMALS).tolist(),
+        "status": [codes.get(status, unknown) for status in _column(facilities, "status")],
+        "detainees": [None if d is None else int(d) for d in _column(facilities, "detainees")],
+        "approximate": [0 if precision == "site" else 1 for precision in _column(facilities, "location_precision")],
+    }
+
+
+def detail_rows(facilities, lang, ref=lambda url: url):
+    """One list per facility, in :data:`DETAIL_FIELDS` order.
 
     ``ref`` maps each source URL to what the page stores for it (see :class:`_UrlTable`).
     """
@@ -185,8 +208,6 @@ def payload_rows(facilities, lang, ref=lambda url: url):
         other = [name if en else None for name, en in zip(names, names_en)]
     else:
         shown, other = names, names_en
-    xs = facilities.geometry.x.round(COORD_DECIMALS).tolist()
-    ys = facilities.geometry.y.round(COORD_DECIMALS).tolist()
     counts_col, as_of_col = _column(facilities, "detainee_counts"), _column(facilities, "detainees_as_of")
     places = [", ".join(part for part in (city, state) if part) or None
               for city, state in zip(_column(facilities, "city"), _column(facilities, "state"))]
@@ -204,7 +225,7 @@ def payload_rows(facilities, lang, ref=lambda url: url):
         _column(facilities, "detainees_qualifier"), as_of_col, map(ref, _column(facilities, "detainees_source")),
         notes_for_count, _column(facilities, "location_precision"), map(ref, _column(facilities, "location_source")),
         _column(facilities, "operator"), _column(facilities, "facility_type"), places, _column(facilities, "notes"),
-        [[ref(url) for url in urls or []] for urls in _column(facilities, "sources")], history, counts, ys, xs,
+        [[ref(url) for url in urls or []] for urls in _column(facilities, "sources")], history, counts,
     ]
     return [list(row) for row in zip(*columns)]
 
@@ -224,12 +245,10 @@ def national_headline(facilities, as_of):
     return current_figure(facilities.attrs.get("national_totals") or [], as_of)
 
 
-def build_payload(facilities, options):
+def build_head(facilities, options):
+    """The head of the payload: labels, options, headline figures and the draw columns."""
     labels = LABELS[options.lang]
     as_of = data_as_of(facilities, options)
-    urls = _UrlTable()
-    with gc_paused():
-        rows = payload_rows(facilities, options.lang, urls)
     return {
         "lang": options.lang,
         "labels": labels,
@@ -239,10 +258,18 @@ def build_payload(facilities, options):
         "national": national_headline(facilities, as_of),
         "options": {"embed": options.embed, "cluster": options.cluster, "static": options.static, "tiles": options.tiles},
         "style": {"colours": STATUS_COLOURS, "shapes": STATUS_SHAPES},
-        "fields": PAYLOAD_FIELDS,
-        "urls": urls.urls,
-        "rows": rows,
+        "statuses": STATUS_ORDER,
+        "fields": DETAIL_FIELDS,
+        "columns": draw_columns(facilities),
     }
+
+
+def detail_lines(facilities, lang, urls, batch=5000):
+    """The detail rows as text, ``batch`` facilities at a time: one JSON array per line."""
+    for start in range(0, len(facilities), batch):
+        with gc_paused():
+            rows = detail_rows(facilities.iloc[start:start + batch], lang, urls)
+            yield ("\n" if start else "") + "\n".join(map(json_for_script, rows))
 
 
 # --- the page --------------------------------------------------------------------
@@ -253,13 +280,13 @@ class _Bootstrap(MacroElement):
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
-        "geomap.render({{ this._parent.get_name() }}, {{ this.data_id|tojson }}, {{ this.outline_id|tojson }});"
+        "geomap.render({{ this._parent.get_name() }}, {{ this.ids|tojson }});"
         "{% endmacro %}"
     )
 
     def __init__(self):
         super().__init__()
-        self.data_id, self.outline_id = _DATA_ID, _OUTLINE_ID
+        self.ids = {"data": _DATA_ID, "outline": _OUTLINE_ID, "rows": _ROWS_ID, "urls": _URLS_ID}
 
 
 class _Verbatim(Element):
@@ -287,35 +314,38 @@ class _PinnedMap(folium.Map):
 
 
 def page_parts(facilities, options=MapOptions(), batch=5000):
-    """The map page as a sequence of strings: the page around the data, then the data's rows
-    in batches, so a large map is written without ever being one giant string."""
-    payload = build_payload(facilities, options)
-    rows = payload.pop("rows")
-    slot = f"geomap-payload-{uuid.uuid4().hex}"  # unguessable: no data or title can contain it
-    figure = folium.Figure(title=html.escape(payload["title"]))
+    """The map page as a sequence of strings.
+
+    The head of the payload sits before the script that draws; the detail rows follow
+    that script, ``batch`` facilities at a time, so a large map is drawn while its
+    details are still being read and is written without ever being one giant string.
+    """
+    head = build_head(facilities, options)
+    figure = folium.Figure(title=html.escape(head["title"]))
     figure.header.add_child(_Verbatim(
         f'<meta http-equiv="Content-Security-Policy" content="{_content_security_policy(options)}">'), name="csp")
     figure.header.add_child(_Verbatim(_head_assets(options.cdn)), name="geomap_assets")
     fmap = _PinnedMap(location=[0, 0], zoom_start=2, tiles=None, prefer_canvas=False,
                       width="100%", height="100%", control_scale=False)
-    fmap.options["maxZoom"] = 18  # folium passes max_zoom to tiles only; clustering needs it on the map
+    fmap.options["maxZoom"] = 18  # folium passes max_zoom to tiles only
     figure.add_child(fmap)
     if options.tiles:
         folium.TileLayer(TILE_URL, attr=TILE_ATTRIBUTION, name="OpenStreetMap", max_zoom=19).add_to(fmap)
-    figure.html.add_child(_Verbatim(f'<script type="application/json" id="{_DATA_ID}">{slot}</script>'), name="geomap_data")
+    figure.html.add_child(_Verbatim(
+        f'<script type="application/json" id="{_DATA_ID}">{json_for_script(head)}</script>'), name="geomap_data")
     # The outline is data, not code: inlined even with --cdn, so the map stays readable without tiles.
     figure.html.add_child(_Verbatim(
         f'<script type="application/json" id="{_OUTLINE_ID}">{json_for_script(json.loads(_vendor_text(*_OUTLINE)))}</script>'),
         name="geomap_outline")
     fmap.add_child(_Bootstrap())
-    before, after = figure.render().split(slot)
-    yield before
-    head = json_for_script({**payload, "rows": []})  # "rows" is the last key: ends with '[]}'
-    yield head[:-2]
-    for start in range(0, len(rows), batch):
-        yield ("," if start else "") + json_for_script(rows[start:start + batch])[1:-1]
-    yield "]}"
-    yield after
+    page = figure.render()
+    end = page.rindex("</html>")
+    yield page[:end]
+    urls = _UrlTable()
+    yield f'<script type="application/x-ndjson" id="{_ROWS_ID}">'
+    yield from detail_lines(facilities, options.lang, urls, batch)
+    yield f'</script>\n<script type="application/json" id="{_URLS_ID}">{json_for_script(urls.urls)}</script>\n'
+    yield page[end:]
 
 
 def render_html(facilities, options=MapOptions()):

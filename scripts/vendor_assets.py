@@ -25,7 +25,9 @@ ASSETS = Path(__file__).resolve().parent.parent / "geomap" / "assets"
 # name, version, licence file in the package, files the map uses (in load order)
 PINS = [
     ("leaflet", "1.9.4", "LICENSE", ["dist/leaflet.js", "dist/leaflet.css", "dist/images/layers.png", "dist/images/layers-2x.png"]),
-    ("leaflet.markercluster", "1.5.3", "MIT-LICENCE.txt", ["dist/leaflet.markercluster.js", "dist/MarkerCluster.css", "dist/MarkerCluster.Default.css"]),
+    ("supercluster", "9.1.0", "LICENSE", ["dist/supercluster.min.js"]),
+    # supercluster's dist file bundles kdbush (its spatial index): only kdbush's licence is needed
+    ("kdbush", "4.1.0", "LICENSE", []),
     ("leaflet.fullscreen", "5.3.3", "LICENSE.md", ["dist/Control.FullScreen.umd.js", "dist/Control.FullScreen.css"]),
     ("topojson-client", "3.1.0", "LICENSE", ["dist/topojson-client.min.js"]),
     ("world-atlas", "2.0.2", "LICENSE", ["countries-110m.json"]),

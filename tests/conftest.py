@@ -56,6 +56,31 @@ class OfflinePage:
         self.page.wait_for_selector(READY, state="attached", timeout=20000)
         return self.page
 
+    # Markers are drawn on a canvas: these find them through the page's own list of what it drew.
+    def items(self):
+        """What the map has drawn: facilities, clusters and stacks, with page coordinates."""
+        return self.page.evaluate("geomapMap.items()")
+
+    def marker(self, facility_id):
+        """The drawn marker of one facility (it must be on screen and not clustered)."""
+        found = [item for item in self.items() if item["id"] == facility_id]
+        assert found, f"{facility_id} is not drawn on its own"
+        return found[0]
+
+    def reveal(self, facility_id, keep_closed=False):
+        """Bring a facility on screen out of any cluster (and open its popup), as the search does."""
+        self.page.evaluate("([id, keep]) => geomapMap.reveal(geomapMap.facilities.find(id), keep)",
+                           [facility_id, keep_closed])
+
+    def click_marker(self, facility_id):
+        """Click a facility's marker where a reader would: on the canvas, at its centre."""
+        marker = self.marker(facility_id)
+        self.page.mouse.click(marker["x"], marker["y"])
+
+    def hover_marker(self, facility_id):
+        marker = self.marker(facility_id)
+        self.page.mouse.move(marker["x"], marker["y"])
+
 
 @pytest.fixture
 def offline_page(browser):

@@ -31,27 +31,30 @@ def test_legend_lists_statuses_sizes_and_precision(offline_page, small_map):
                  "No published count", "Exact site", "Approximate location (see the popup)"):
         assert text in legend
     # the status checkboxes hide and show that status's markers
+    def drawn_open():
+        return sum(item["status"] == "open" for item in offline_page.items())
+
     page.uncheck(".gm-legend-row[data-status=open] input")
-    assert page.locator("path.gm-marker-open").count() == 0
+    assert drawn_open() == 0
     page.check(".gm-legend-row[data-status=open] input")
-    assert page.locator("path.gm-marker-open").count() == 2
+    assert drawn_open() == 2
 
 
 def test_marker_area_grows_with_the_count(offline_page, small_map):
-    page = offline_page.open(small_map)
-    radius = page.evaluate("Object.fromEntries(geomapMap.markers.map(m => [m.facility.id, m.getRadius()]))")
-    assert radius["tocoron"] > radius["helicoide"]  # 800 > 65
-    assert radius["tocoron"] ** 2 / radius["helicoide"] ** 2 == pytest.approx(800 / 65, rel=0.01)
-    styles = page.evaluate("Object.fromEntries(geomapMap.markers.map(m => [m.facility.id, m.options.fillOpacity]))")
-    assert styles["la_tumba"] < styles["helicoide"]  # no published count: drawn hollow
+    offline_page.open(small_map)
+    drawn = {item["id"]: item for item in offline_page.items()}
+    assert drawn["tocoron"]["r"] > drawn["helicoide"]["r"]  # 800 > 65
+    assert drawn["tocoron"]["r"] ** 2 / drawn["helicoide"]["r"] ** 2 == pytest.approx(800 / 65, rel=0.01)
+    assert drawn["la_tumba"]["hollow"] and not drawn["helicoide"]["hollow"]  # no published count: drawn hollow
+    # big markers are drawn first, under the small ones, so every marker stays clickable
+    radii = [item["r"] for item in offline_page.items()]
+    assert radii == sorted(radii, reverse=True)
 
 
 def test_approximate_locations_are_dashed_and_said(offline_page, small_map):
     page = offline_page.open(small_map)
-    dashed = page.evaluate("[...document.querySelectorAll('path.gm-approximate')].map(p => [p.dataset.id, p.getAttribute('stroke-dasharray')])")
-    assert dashed == [["el_dorado", "4 3"]]
-    assert page.locator("path[data-id=tocoron]").get_attribute("stroke-dasharray") is None
-    page.click("path[data-id=el_dorado]")
+    assert [item["id"] for item in offline_page.items() if item["dashed"]] == ["el_dorado"]
+    offline_page.click_marker("el_dorado")
     assert "town centre, not the facility" in page.inner_text(".leaflet-popup-content")
 
 
@@ -71,14 +74,17 @@ def test_search_finds_helicoide_and_opens_its_popup(offline_page, tmp_path):
 
 def test_markers_have_alt_text_and_open_from_the_keyboard(offline_page, small_map):
     page = offline_page.open(small_map)
-    marker = page.locator("path[data-id=helicoide]")
+    marker = page.locator("button.gm-hotspot[data-id=helicoide]")  # over the canvas marker, for the keyboard
     assert marker.get_attribute("aria-label") == "The Helicoide \u2014 Announced closure \u2014 65 detainees as of 2026-01"
-    assert marker.get_attribute("tabindex") == "0"
-    page.hover("path[data-id=tocoron]")  # apart from the others
+    assert page.locator("button.gm-hotspot").count() == 4
+    offline_page.hover_marker("tocoron")  # apart from the others
     assert page.inner_text(".leaflet-tooltip") == "Tocorón \u2014 Open \u2014 800 detainees as of 2026-01"
+    page.mouse.move(600, 790)  # off the marker: the tooltip goes (after Leaflet's 200 ms fade)
+    page.wait_for_selector(".leaflet-tooltip", state="detached", timeout=2000)
     marker.focus()
     page.keyboard.press("Enter")
     assert "The Helicoide" in page.inner_text(".leaflet-popup-content")
+    assert page.evaluate("document.activeElement.dataset.id") == "helicoide"  # focus survives the popup's pan
 
 
 def test_screen_reader_table_lists_every_facility(offline_page, small_map):
@@ -99,7 +105,7 @@ def test_spanish_translates_every_label(offline_page, tmp_path):
     assert page.evaluate("document.documentElement.lang") == "es"
     assert "Centros de detención con presos políticos" in page.inner_text(".gm-headline")
     assert "Cierre anunciado (1)" in page.inner_text(".gm-legend")
-    page.evaluate("geomapMap.reveal(geomapMap.data.facilities.find(f => f.id === 'helicoide'))")
+    offline_page.reveal("helicoide")
     popup = page.inner_text(".leaflet-popup-content")
     assert "El Helicoide" in popup and "Cierre anunciado" in popup and "65 detenidos al 2026-01" in popup
     assert page.get_attribute("#gm-search-input", "placeholder").startswith("Nombre o alias")
@@ -163,16 +169,16 @@ def test_injection_corpus_shows_as_text_and_never_runs(offline_page, tmp_path):
     page.wait_for_selector("#gm-table[data-complete=true]", state="attached")
     page.fill("#gm-search-input", "a")  # search results render names too
     for feature_id in [f["properties"]["id"] for f in data["features"]]:
-        page.evaluate(f"geomapMap.reveal(geomapMap.data.facilities.find(f => f.id === {json.dumps(feature_id)}))")
+        offline_page.reveal(feature_id)
         popup = page.wait_for_selector(".leaflet-popup-content .gm-popup")
         name = facilities.set_index("id").loc[feature_id, "name"]
         assert name in popup.inner_text()  # shown literally
-        page.hover(f"path[data-id={feature_id}]")
+        offline_page.hover_marker(feature_id)
     page.wait_for_timeout(200)
     assert offline_page.dialogs == []
     assert offline_page.errors == []
     injected = page.evaluate("""() => ({
-        scripts: [...document.scripts].filter(s => /alert/.test(s.textContent) && s.type !== 'application/json').length,
+        scripts: [...document.scripts].filter(s => /alert/.test(s.textContent) && ['', 'text/javascript', 'module'].includes(s.type)).length,
         elements: document.querySelectorAll('img[src=x], svg[onload], b[onmouseover]').length,
         handlers: [...document.querySelectorAll('*')].filter(el => [...el.attributes].some(a => a.name.startsWith('on'))).length,
         badLinks: [...document.querySelectorAll('a')].filter(a => !/^(https?:|#)/.test(a.getAttribute('href'))).length,
@@ -220,7 +226,7 @@ def test_spanish_reaches_leaflets_own_controls_and_the_credits(offline_page, tmp
     assert page.locator(".leaflet-control-zoom-in").count() == 1  # replaced, not doubled
     assert page.get_attribute(".leaflet-control-zoom-in", "title") == "Acercar"
     assert "OpenStreetMap" in page.inner_text(".gm-credits")
-    page.evaluate("geomapMap.reveal(geomapMap.data.facilities.find(f => f.id === 'helicoide'))")
+    offline_page.reveal("helicoide")
     assert page.get_attribute(".leaflet-popup-close-button", "aria-label") == "Cerrar"
 
 
@@ -243,3 +249,52 @@ def test_credits_name_the_base_map_only_when_there_is_one(offline_page, tmp_path
     page = offline_page.open(out)
     credits = page.inner_text(".gm-credits")
     assert "Natural Earth" in credits and "OpenStreetMap" not in credits
+
+
+def test_facilities_at_one_point_are_a_stack_that_lists_them(offline_page, tmp_path):
+    data = json.loads(SMALL.read_text("utf-8"))
+    same = data["features"][0]["geometry"]["coordinates"]
+    data["features"][1]["geometry"]["coordinates"] = list(same)  # e.g. two placed at one town centre
+    out = tmp_path / "map.html"
+    write_map(read_facilities(_write(tmp_path / "stacked.geojson", data)), out, MapOptions(cluster=False))
+    page = offline_page.open(out)
+    stacks = [item for item in offline_page.items() if item["kind"] == "stack"]
+    assert [stack["count"] for stack in stacks] == [2]  # drawn once, with its count, even unclustered
+    ids = sorted(f["properties"]["id"] for f in data["features"][:2])
+    hotspot = page.locator("button.gm-hotspot-stack")
+    assert hotspot.get_attribute("aria-label") == "2 facilities at the same point: list them"
+    page.mouse.click(stacks[0]["x"], stacks[0]["y"])
+    listed = page.eval_on_selector_all(".gm-stack-list button", "bs => bs.map(b => b.dataset.id)")
+    assert sorted(listed) == ids
+    page.click(f".gm-stack-list button[data-id={ids[0]}]")
+    page.wait_for_selector(".leaflet-popup-content .gm-popup h3")
+    assert page.locator(".gm-stack-list").count() == 0  # the facility's own popup replaced the list
+
+
+def test_clicking_a_cluster_zooms_in_until_it_splits(offline_page, tmp_path):
+    out = tmp_path / "map.html"
+    write_map(read_facilities(SMALL), out)  # clustered
+    page = offline_page.open(out)
+    page.evaluate("geomapMap.map.setZoom(3, {animate: false})")
+    clusters = [item for item in offline_page.items() if item["kind"] == "cluster"]
+    assert clusters and sum(item["count"] for item in offline_page.items()) == 4
+    zoom = page.evaluate("geomapMap.map.getZoom()")
+    page.mouse.click(clusters[0]["x"], clusters[0]["y"])
+    page.wait_for_function(f"() => geomapMap.map.getZoom() > {zoom} && !geomapMap.map._animatingZoom")
+    assert sum(item["count"] for item in offline_page.items()) == 4  # nothing lost on the way
+
+
+def test_crowded_views_leave_the_keyboard_to_the_search_and_table(offline_page, tmp_path):
+    data = json.loads(SMALL.read_text("utf-8"))
+    template = data["features"][0]
+    data["features"] = [json.loads(json.dumps(template)) for _ in range(400)]
+    for n, feature in enumerate(data["features"]):
+        feature["properties"]["id"] = f"site-{n}"
+        feature["geometry"]["coordinates"] = [-67 + n % 20 * 0.05, 10 + n // 20 * 0.05]
+    out = tmp_path / "map.html"
+    write_map(read_facilities(_write(tmp_path / "many.geojson", data)), out, MapOptions(cluster=False))
+    page = offline_page.open(out)
+    assert len(offline_page.items()) == 400
+    assert page.locator("button.gm-hotspot").count() == 0  # 400 buttons in view would drown a keyboard user
+    page.wait_for_selector("#gm-table[data-complete=true]", state="attached")
+    assert page.locator("#gm-table tbody tr").count() == 400

@@ -128,7 +128,7 @@ def test_build_writes_self_contained_map(tmp_path):
 def test_cdn_links_the_same_pinned_versions_with_integrity(tmp_path):
     page = render_html(read_facilities(SMALL), MapOptions(cdn=True))
     assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js" integrity="sha384-' in page
-    assert "leaflet.markercluster@1.5.3" in page
+    assert "supercluster@9.1.0" in page
 
 
 def test_fixed_overhead_stays_well_under_500_kb(tmp_path):
@@ -175,10 +175,15 @@ def test_version():
 
 
 def _payload(page):
+    """The page's data: its head, plus "rows" (one list per facility) and "urls" from the blocks after the script."""
     import re
 
-    found = re.search(r'<script type="application/json" id="gm-data">(.*?)</script>', page, re.S)
-    return json.loads(found.group(1))
+    def block(kind, name):
+        return re.search(rf'<script type="application/{kind}" id="{name}">(.*?)</script>', page, re.S).group(1)
+
+    rows = block("x-ndjson", "gm-rows")
+    return {**json.loads(block("json", "gm-data")), "urls": json.loads(block("json", "gm-urls")),
+            "rows": [json.loads(line) for line in rows.split("\n")] if rows else []}
 
 
 def test_default_build_joins_the_shipped_counts_and_shows_the_national_total(tmp_path, monkeypatch):
@@ -223,11 +228,14 @@ def test_build_geocode_maps_a_csv_without_coordinates(tmp_path, monkeypatch):
 
 
 def test_page_written_in_batches_holds_the_same_payload():
-    from geomap.render import build_payload, page_parts
+    from geomap.render import page_parts
 
     facilities = read_facilities(SMALL)
-    page = "".join(page_parts(facilities, MapOptions(), batch=3))  # 4 rows: two batches
-    assert _payload(page) == json.loads(json.dumps(build_payload(facilities, MapOptions())))
+    in_batches = _payload("".join(page_parts(facilities, MapOptions(), batch=3)))  # 4 rows: two batches
+    assert in_batches == _payload(render_html(facilities)) and len(in_batches["rows"]) == 4
+    # the detail rows follow the drawing script, so a big map is drawn before they are parsed
+    page = render_html(facilities)
+    assert page.index("geomap.render(") < page.index('id="gm-rows"') < page.index("</html>")
 
 
 def test_default_counts_are_joined_however_the_default_input_is_written(tmp_path, monkeypatch):

@@ -1,17 +1,21 @@
-/* geomap: draws facilities from one compact JSON payload onto a Leaflet map.
+/* geomap: draws facilities from a compact payload onto a Leaflet map.
  *
  * Safety: every value from the data reaches the page through textContent or
  * setAttribute, never innerHTML; links are made only for http(s) URLs.
- * Speed: one marker object per facility, drawn on canvas for large sets, built
- * here from row arrays instead of one folium Marker per facility in the HTML.
+ * Speed: markers are not Leaflet layers. One canvas draws what is in view from
+ * column arrays (clustered with supercluster); each facility's details are parsed
+ * from its own line of the page only when a popup, tooltip, search or the
+ * screen-reader table needs them, so 100,000 facilities draw in about a second.
  */
 (function () {
   "use strict";
 
-  var SHAPES, COLOURS; // from the payload's "style" (render.STATUS_SHAPES / STATUS_COLOURS)
-  var STATUS_ORDER = ["open", "announced_closure", "closed", "unknown"];
-  var SVG_LIMIT = 2000; // above this many facilities, draw on canvas
+  var SHAPES, COLOURS, STATUS_ORDER; // from the payload (render.STATUS_SHAPES / STATUS_COLOURS / STATUS_ORDER)
   var MAX_RADIUS = 26, MIN_RADIUS = 5, NO_COUNT_RADIUS = 6;
+  var CLUSTER_RADIUS = 40, CLUSTER_MAX_ZOOM = 12; // px; above this zoom every position is drawn on its own
+  var HOTSPOT_LIMIT = 300; // markers in view up to which each gets a keyboard-reachable button
+  var HIT_SLOP = 2, MAX_LAT = 85.0511287798;
+  var URL_FIELDS = ["status_source", "count_source", "location_source"];
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -24,8 +28,7 @@
 
   function link(url, text) {
     if (!isHttp(url)) return document.createTextNode(text || "");
-    var a = el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, text || hostname(url));
-    return a;
+    return el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, text || hostname(url));
   }
 
   function hostname(url) {
@@ -35,6 +38,14 @@
 
   function fold(s) {
     return String(s || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
+  }
+
+  function fill(template, n, t) { return template.replace("{n}", n.toLocaleString(t.locale)); }
+
+  // Run once the whole page, including the detail rows after the drawing script, is parsed.
+  function whenParsed(fn) {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", fn, { once: true });
+    else fn();
   }
 
   /* ---- marker shapes: equal area for equal counts, whatever the shape ---- */
@@ -47,51 +58,215 @@
     return [[p.x, p.y - 2 * h / 3], [p.x + side / 2, p.y + h / 3], [p.x - side / 2, p.y + h / 3]];
   }
 
-  L.Canvas.include({
-    _updateGeomapShape: function (layer) {
-      if (layer.options.shape === "circle") return this._updateCircle(layer);
-      if (!this._drawing || layer._empty()) return;
-      var pts = shapePoints(layer.options.shape, layer._point, Math.max(layer._radius, 1)), ctx = this._ctx;
-      ctx.beginPath();
-      ctx.moveTo(pts[0][0], pts[0][1]);
-      for (var i = 1; i < pts.length; i++) ctx.lineTo(pts[i][0], pts[i][1]);
-      ctx.closePath();
-      this._fillStroke(ctx, layer);
-    }
-  });
-  L.SVG.include({
-    _updateGeomapShape: function (layer) {
-      if (layer.options.shape === "circle") return this._updateCircle(layer);
-      if (layer._empty()) return this._setPath(layer, "M0 0");
-      var pts = shapePoints(layer.options.shape, layer._point, Math.max(layer._radius, 1));
-      this._setPath(layer, "M" + pts.map(function (q) { return q[0].toFixed(1) + "," + q[1].toFixed(1); }).join("L") + "z");
-    }
-  });
-  var ShapeMarker = L.CircleMarker.extend({
-    _updatePath: function () { this._renderer._updateGeomapShape(this); }
-  });
-
-  /* ---- the payload ---- */
-  // Rows are arrays in data.fields order; source URLs are numbers into data.urls.
-  var URL_FIELDS = ["status_source", "count_source", "location_source"];
-  function readPayload(id) {
-    var data = JSON.parse(document.getElementById(id).textContent);
-    var index = {}, urls = data.urls;
-    function url(v) { return typeof v === "number" ? urls[v] : v; }
-    data.fields.forEach(function (f, i) { index[f] = i; });
-    data.facilities = data.rows.map(function (row, i) {
-      var f = {};
-      for (var k in index) f[k] = row[index[k]];
-      URL_FIELDS.forEach(function (k) { f[k] = url(f[k]); });
-      f.sources = f.sources.map(url);
-      f.history.forEach(function (h) { h[2] = url(h[2]); });
-      f.counts.forEach(function (c) { c[3] = url(c[3]); });
-      f.index = i;
-      return f;
-    });
-    data.rows = null; // only the objects are kept
-    return data;
+  function rgba(hex, alpha) {
+    var n = parseInt(hex.slice(1), 16);
+    return "rgba(" + (n >> 16) + "," + ((n >> 8) & 255) + "," + (n & 255) + "," + alpha + ")";
   }
+
+  // Web Mercator in [0, 1], as Leaflet's EPSG:3857 projects before scaling by 256 * 2^zoom.
+  function mercatorX(lon) { return (lon + 180) / 360; }
+  function mercatorY(lat) {
+    var s = Math.sin(Math.max(-MAX_LAT, Math.min(MAX_LAT, lat)) * Math.PI / 180);
+    return 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI);
+  }
+
+  /* ---- the facilities: columns for drawing, details read line by line when needed ---- */
+  function Facilities(data, ids) {
+    var c = data.columns, n = c.lon.length;
+    this.length = n; this.fields = data.fields; this.ids = ids;
+    this.lon = c.lon; this.lat = c.lat; this.status = c.status; this.detainees = c.detainees; this.approximate = c.approximate;
+    this.x = new Float64Array(n); this.y = new Float64Array(n);
+    for (var i = 0; i < n; i++) { this.x[i] = mercatorX(c.lon[i]); this.y[i] = mercatorY(c.lat[i]); }
+    this.lines = null; this.cache = [];
+  }
+
+  // One facility's details as an object (source URLs resolved); only after the page is parsed.
+  Facilities.prototype.get = function (i) {
+    if (this.cache[i]) return this.cache[i];
+    if (!this.lines) {
+      this.lines = document.getElementById(this.ids.rows).textContent.split("\n");
+      this.urls = JSON.parse(document.getElementById(this.ids.urls).textContent);
+    }
+    var row = JSON.parse(this.lines[i]), urls = this.urls, f = { index: i };
+    function url(v) { return typeof v === "number" ? urls[v] : v; }
+    for (var k = 0; k < this.fields.length; k++) f[this.fields[k]] = row[k];
+    URL_FIELDS.forEach(function (key) { f[key] = url(f[key]); });
+    f.sources = f.sources.map(url);
+    f.history.forEach(function (h) { h[2] = url(h[2]); });
+    f.counts.forEach(function (c) { c[3] = url(c[3]); });
+    return (this.cache[i] = f);
+  };
+
+  Facilities.prototype.find = function (id) {
+    for (var i = 0; i < this.length; i++) if (this.get(i).id === id) return i;
+    return -1;
+  };
+
+  /* ---- what is drawn: facilities, clusters, and stacks of facilities at one exact point ---- */
+  function View(facilities, clustered, scale, locale) {
+    this.facilities = facilities; this.clustered = clustered; this.locale = locale;
+    this.shown = STATUS_ORDER.map(function () { return true; });
+    this.radius = new Float32Array(facilities.length);
+    for (var i = 0; i < facilities.length; i++) {
+      var d = facilities.detainees[i];
+      this.radius[i] = d === null ? NO_COUNT_RADIUS : scale.radius(d);
+    }
+    this.fills = {}; this.sprites = {};
+    STATUS_ORDER.forEach(function (s) { this.fills[s] = [rgba(COLOURS[s], 0.75), rgba(COLOURS[s], 0.15)]; }, this);
+    this.rebuild();
+  }
+
+  // Group the shown facilities by exact position, then index the positions for clustering.
+  View.prototype.rebuild = function () {
+    var fac = this.facilities, byKey = new Map(), groups = [], shown = this.shown;
+    this.positionOf = new Int32Array(fac.length).fill(-1);
+    for (var i = 0; i < fac.length; i++) {
+      if (!shown[fac.status[i]]) continue;
+      var key = Math.round((fac.lon[i] + 180) * 1e5) * 2e7 + Math.round((fac.lat[i] + 90) * 1e5), p = byKey.get(key);
+      if (p === undefined) { p = groups.length; byKey.set(key, p); groups.push([i]); } else groups[p].push(i);
+      this.positionOf[i] = p;
+    }
+    this.groups = groups;
+    this.index = null;
+    if (!this.clustered || groups.length < 2) return;
+    var stacked = groups.some(function (g) { return g.length > 1; });
+    var options = { radius: CLUSTER_RADIUS, extent: 256, maxZoom: CLUSTER_MAX_ZOOM };
+    if (stacked) { // clusters count facilities, not positions
+      options.map = function (props) { return { n: props.n }; };
+      options.reduce = function (sum, props) { sum.n += props.n; };
+    }
+    this.index = new Supercluster(options).load(groups.map(function (g, p) {
+      return { type: "Feature", properties: { p: p, n: g.length }, geometry: { type: "Point", coordinates: [fac.lon[g[0]], fac.lat[g[0]]] } };
+    }));
+  };
+
+  View.prototype.groupRadius = function (n) { return n < 10 ? 15 : n < 100 ? 18 : n < 1000 ? 22 : 26; };
+
+  View.prototype.positionItem = function (p, x, y) {
+    var g = this.groups[p];
+    if (g.length === 1) return { kind: "facility", i: g[0], x: x, y: y, r: this.radius[g[0]], lat: this.facilities.lat[g[0]], lon: this.facilities.lon[g[0]] };
+    return { kind: "stack", members: g, count: g.length, x: x, y: y, r: this.groupRadius(g.length),
+             lat: this.facilities.lat[g[0]], lon: this.facilities.lon[g[0]] };
+  };
+
+  // The items inside the pixel ``bounds`` (layer points) of ``map``, in drawing order: groups
+  // under facilities, big markers under small ones, so every marker stays clickable.
+  View.prototype.items = function (map, bounds) {
+    var zoom = map.getZoom(), size = 256 * Math.pow(2, zoom), origin = map.getPixelOrigin(), pad = MAX_RADIUS + HIT_SLOP;
+    var minX = bounds.min.x - pad, minY = bounds.min.y - pad, maxX = bounds.max.x + pad, maxY = bounds.max.y + pad;
+    var fac = this.facilities, items = [], self = this;
+    if (this.index) {
+      var sw = map.layerPointToLatLng([minX, maxY]), ne = map.layerPointToLatLng([maxX, minY]);
+      this.index.getClusters([sw.lng, sw.lat, ne.lng, ne.lat], zoom).forEach(function (feature) {
+        var props = feature.properties, lon = feature.geometry.coordinates[0], lat = feature.geometry.coordinates[1];
+        var x = mercatorX(lon) * size - origin.x, y = mercatorY(lat) * size - origin.y;
+        if (!props.cluster) return items.push(self.positionItem(props.p, x, y));
+        var n = props.n || props.point_count;
+        items.push({ kind: "cluster", cluster: props.cluster_id, count: n, x: x, y: y, r: self.groupRadius(n), lat: lat, lon: lon });
+      });
+    } else {
+      for (var p = 0; p < this.groups.length; p++) {
+        var i = this.groups[p][0], x = fac.x[i] * size - origin.x, y = fac.y[i] * size - origin.y;
+        if (x >= minX && x <= maxX && y >= minY && y <= maxY) items.push(this.positionItem(p, x, y));
+      }
+    }
+    return items.sort(function (a, b) { return (a.kind === "facility") - (b.kind === "facility") || b.r - a.r; });
+  };
+
+  View.prototype.drawGroup = function (ctx, item) {
+    ctx.beginPath(); ctx.arc(item.x, item.y, item.r + 1.5, 0, 2 * Math.PI);
+    ctx.fillStyle = "#222"; ctx.fill();
+    ctx.beginPath(); ctx.arc(item.x, item.y, item.r, 0, 2 * Math.PI);
+    ctx.fillStyle = "#fff"; ctx.fill();
+    ctx.beginPath(); ctx.arc(item.x, item.y, item.r - 2, 0, 2 * Math.PI);
+    ctx.fillStyle = "rgba(40,40,40,0.85)"; ctx.fill();
+    ctx.fillStyle = "#fff";
+    ctx.fillText(item.count < 10000 ? item.count.toLocaleString(this.locale) : Math.round(item.count / 1000) + "k", item.x, item.y + 0.5);
+  };
+
+  // Trace one facility's shape as the current path.
+  View.prototype.trace = function (ctx, item) {
+    var shape = SHAPES[STATUS_ORDER[this.facilities.status[item.i]]];
+    if (shape === "circle") return ctx.arc(item.x, item.y, item.r, 0, 2 * Math.PI);
+    var pts = shapePoints(shape, item, item.r);
+    ctx.moveTo(pts[0][0], pts[0][1]);
+    for (var k = 1; k < pts.length; k++) ctx.lineTo(pts[k][0], pts[k][1]);
+    ctx.closePath();
+  };
+
+  // Fill and outline the current path in the style of facility ``i``: status colour, hollow
+  // without a count, dashed outline for an approximate location.
+  View.prototype.paint = function (ctx, i) {
+    var fac = this.facilities, approximate = fac.approximate[i] === 1;
+    ctx.fillStyle = this.fills[STATUS_ORDER[fac.status[i]]][fac.detainees[i] === null ? 1 : 0];
+    ctx.fill();
+    ctx.lineWidth = approximate ? 2 : 1;
+    ctx.setLineDash(approximate ? [4, 3] : []);
+    ctx.stroke();
+  };
+
+  // Each facility is stamped from a small pre-drawn image of its style and size: 100k shapes
+  // filled and stroked one by one take seconds on a software canvas, stamps a fraction of that.
+  View.prototype.sprite = function (i, r) {
+    var fac = this.facilities, key = fac.status[i] * 4 + (fac.detainees[i] === null ? 2 : 0) + fac.approximate[i] + ":" + Math.round(r * 4);
+    var sprite = this.sprites[key];
+    if (sprite) return sprite;
+    var scale = L.Browser.retina ? 2 : 1, half = Math.ceil(r * 1.6) + 3, canvas = document.createElement("canvas");
+    canvas.width = canvas.height = 2 * half * scale;
+    var ctx = canvas.getContext("2d");
+    ctx.scale(scale, scale);
+    ctx.strokeStyle = "#222";
+    ctx.beginPath();
+    this.trace(ctx, { i: i, x: half, y: half, r: r });
+    this.paint(ctx, i);
+    return (this.sprites[key] = { canvas: canvas, half: half });
+  };
+
+  View.prototype.draw = function (ctx, items) {
+    for (var k = 0; k < items.length; k++) {
+      var item = items[k];
+      if (item.kind !== "facility") { this.drawGroup(ctx, item); continue; }
+      var sprite = this.sprite(item.i, item.r);
+      ctx.drawImage(sprite.canvas, Math.round(item.x - sprite.half), Math.round(item.y - sprite.half), 2 * sprite.half, 2 * sprite.half);
+    }
+  };
+
+  // One canvas for every marker: Leaflet's canvas renderer (sizing, panning, zoom animation,
+  // retina) drawing the view's items instead of one Leaflet layer per facility.
+  var FacilityLayer = L.Canvas.extend({
+    options: { padding: 0.5 },
+    initialize: function (view, options) {
+      L.Canvas.prototype.initialize.call(this, options);
+      this.view = view; this.drawn = [];
+    },
+    onAdd: function (map) {
+      L.Canvas.prototype.onAdd.call(this, map);
+      this._container.setAttribute("aria-hidden", "true"); // the hotspots and the table speak for it
+      this._updatePaths();
+    },
+    _updatePaths: function () {
+      if (this._postponeUpdatePaths || !this._map) return;
+      this.drawn = this.view.items(this._map, this._bounds);
+      this._redraw();
+      this.fire("drawn");
+    },
+    _draw: function () {
+      var ctx = this._ctx;
+      ctx.save();
+      ctx.strokeStyle = "#222";
+      ctx.font = "bold 12px system-ui, sans-serif"; ctx.textAlign = "center"; ctx.textBaseline = "middle";
+      this.view.draw(ctx, this.drawn);
+      ctx.restore();
+    },
+    // The topmost item under a layer point, or null.
+    hit: function (point) {
+      for (var k = this.drawn.length - 1; k >= 0; k--) {
+        var item = this.drawn[k], dx = item.x - point.x, dy = item.y - point.y, r = item.r + HIT_SLOP;
+        if (dx * dx + dy * dy <= r * r) return item;
+      }
+      return null;
+    }
+  });
 
   function countText(f, t) {
     if (f.detainees === null || f.detainees === undefined) return t.no_count;
@@ -188,20 +363,20 @@
     return box;
   }
 
-  function legend(data, t, groups, scale) {
+  function legend(data, t, statusCounts, toggle, scale) {
     var box = el("section", { "class": "gm-legend leaflet-control", "aria-label": t.legend });
     var roomy = !data.options.embed && window.innerWidth > 600 && window.innerHeight > 500;
     var details = el("details", roomy ? { open: "" } : null);
     details.appendChild(el("summary", null, t.legend));
     details.appendChild(el("h2", null, t.legend_status));
     STATUS_ORDER.forEach(function (s) {
-      if (!groups[s]) return;
+      if (!statusCounts[s]) return;
       var label = el("label", { "class": "gm-legend-row", "data-status": s });
       var box = el("input", { type: "checkbox", checked: "" });
-      box.addEventListener("change", function () { groups.toggle(s, box.checked); });
+      box.addEventListener("change", function () { toggle(s, box.checked); });
       label.appendChild(box);
       label.appendChild(symbol(s, 7, false));
-      label.appendChild(document.createTextNode(" " + t.status_names[s] + " (" + groups[s].length + ")"));
+      label.appendChild(document.createTextNode(" " + t.status_names[s] + " (" + statusCounts[s] + ")"));
       details.appendChild(label);
     });
     if (scale.max > 0) {
@@ -253,7 +428,7 @@
     return svg;
   }
 
-  function searchBox(data, t, reveal) {
+  function searchBox(facilities, t, reveal) {
     var box = el("div", { "class": "gm-search leaflet-control", role: "search" });
     var id = "gm-search-input";
     box.appendChild(el("label", { "for": id, "class": "gm-sr-only" }, t.search));
@@ -262,27 +437,33 @@
     box.appendChild(input); box.appendChild(list);
     var keys = null; // folded names and aliases, built on the first keystroke
     function update() {
-      keys = keys || data.facilities.map(function (f) { return fold([f.name, f.other_name].concat(f.aliases || []).join(" | ")); });
+      if (!keys) {
+        keys = [];
+        for (var k = 0; k < facilities.length; k++) {
+          var g = facilities.get(k);
+          keys.push(fold([g.name, g.other_name].concat(g.aliases || []).join(" | ")));
+        }
+      }
       list.textContent = "";
       var q = fold(input.value);
       if (!q) return;
       var hits = [];
-      for (var i = 0; i < keys.length && hits.length < 8; i++) if (keys[i].indexOf(q) !== -1) hits.push(data.facilities[i]);
+      for (var i = 0; i < keys.length && hits.length < 8; i++) if (keys[i].indexOf(q) !== -1) hits.push(facilities.get(i));
       if (!hits.length) { list.appendChild(el("li", { "class": "gm-none" }, t.no_results)); return; }
       hits.forEach(function (f) {
         var li = el("li"), b = el("button", { type: "button", "data-id": f.id }, f.name);
-        b.addEventListener("click", function () { reveal(f); });
+        b.addEventListener("click", function () { reveal(f.index); });
         li.appendChild(b); list.appendChild(li);
       });
     }
-    input.addEventListener("input", update);
+    input.addEventListener("input", function () { whenParsed(update); });
     input.addEventListener("keydown", function (e) {
       if (e.key === "Enter") { var b = list.querySelector("button"); if (b) { e.preventDefault(); b.click(); } }
     });
     return box;
   }
 
-  function screenReaderTable(data, t, reveal) {
+  function screenReaderTable(facilities, t, reveal) {
     var table = el("table", { "class": "gm-sr-only", id: "gm-table" });
     table.appendChild(el("caption", null, t.table_caption));
     var head = el("tr");
@@ -291,13 +472,14 @@
     var body = el("tbody");
     table.appendChild(body);
     var i = 0;
+    // In slices of ~10 ms, so the map stays responsive while a big table is built.
     function chunk() {
-      var end = Math.min(i + 2000, data.facilities.length), frag = document.createDocumentFragment();
-      for (; i < end; i++) {
-        var f = data.facilities[i], tr = el("tr");
+      var until = performance.now() + 10, frag = document.createDocumentFragment();
+      for (; i < facilities.length && (i % 64 || performance.now() < until); i++) {
+        var f = facilities.get(i), tr = el("tr");
         var th = el("th", { scope: "row" }), b = el("button", { type: "button", "class": "gm-table-show" }, f.name);
         b.setAttribute("aria-label", t.show_on_map + ": " + f.name);
-        b.addEventListener("click", reveal.bind(null, f, false));
+        b.addEventListener("click", reveal.bind(null, i, false));
         th.appendChild(b); tr.appendChild(th);
         tr.appendChild(el("td", null, (t.status_names[f.status] || f.status) + (f.status_date ? " (" + t.since + " " + f.status_date + ")" : "")));
         tr.appendChild(el("td", null, countText(f, t)));
@@ -308,7 +490,7 @@
         frag.appendChild(tr);
       }
       body.appendChild(frag);
-      if (i < data.facilities.length) setTimeout(chunk, 0);
+      if (i < facilities.length) setTimeout(chunk, 0);
       else table.setAttribute("data-complete", "true");
     }
     chunk();
@@ -316,9 +498,10 @@
   }
 
   /* ---- main ---- */
-  function render(map, dataId, outlineId) {
-    var data = readPayload(dataId), t = data.labels;
-    SHAPES = data.style.shapes; COLOURS = data.style.colours;
+  function render(map, ids) {
+    performance.mark("geomap:start");
+    var data = JSON.parse(document.getElementById(ids.data).textContent), t = data.labels;
+    SHAPES = data.style.shapes; COLOURS = data.style.colours; STATUS_ORDER = data.statuses;
     t.lang = data.lang; t.locale = data.lang === "es" ? "es-VE" : "en-US";
     document.documentElement.setAttribute("lang", data.lang);
     document.title = data.title;
@@ -326,8 +509,8 @@
     if (data.options.static) document.body.classList.add("gm-static");
 
     map.createPane("gm-outline").style.zIndex = 250;
-    if (outlineId && window.topojson) {
-      var world = JSON.parse(document.getElementById(outlineId).textContent);
+    if (ids.outline && window.topojson) {
+      var world = JSON.parse(document.getElementById(ids.outline).textContent);
       L.geoJSON(topojson.feature(world, world.objects.countries), {
         pane: "gm-outline", interactive: false,
         style: { color: "#6b6b6b", weight: 1, fillColor: "#f2efe9", fillOpacity: 1 }
@@ -335,102 +518,128 @@
       map.attributionControl.addAttribution(t.outline_credit);
     }
 
-    var counts = data.facilities.map(function (f) { return f.detainees || 0; });
-    var max = Math.max.apply(null, counts.concat([0]));
+    var facilities = new Facilities(data, ids), n = facilities.length;
+    var max = 0, statusCounts = {}, south = 90, north = -90, west = 180, east = -180;
+    for (var i = 0; i < n; i++) {
+      var d = facilities.detainees[i], s = STATUS_ORDER[facilities.status[i]];
+      if (d > max) max = d;
+      statusCounts[s] = (statusCounts[s] || 0) + 1;
+      south = Math.min(south, facilities.lat[i]); north = Math.max(north, facilities.lat[i]);
+      west = Math.min(west, facilities.lon[i]); east = Math.max(east, facilities.lon[i]);
+    }
     var scale = {
       max: max,
       radius: function (v) { return max > 0 ? Math.max(MIN_RADIUS, MAX_RADIUS * Math.sqrt(v / max)) : NO_COUNT_RADIUS; },
       ticks: niceTicks(max)
     };
-    var renderer = data.facilities.length > SVG_LIMIT ? L.canvas({ padding: 0.3 }) : L.svg();
-    var groups = { toggle: null };
-    // Popups pan clear of the headline panel at the top.
-    var popupOptions = { maxWidth: 320, minWidth: 220, maxHeight: 380, autoPanPaddingTopLeft: [16, Math.min(210, window.innerHeight * 0.35)],
-                         autoPanPaddingBottomRight: [16, 16] };
-    var markers = data.facilities.map(function (f) {
-      var hasCount = f.detainees !== null && f.detainees !== undefined;
-      var approximate = f.precision !== "site";
-      var m = new ShapeMarker([f.lat, f.lon], {
-        renderer: renderer, shape: SHAPES[f.status] || "diamond",
-        radius: hasCount ? scale.radius(f.detainees) : NO_COUNT_RADIUS,
-        color: "#222", weight: approximate ? 2 : 1, dashArray: approximate ? "4 3" : null,
-        fillColor: COLOURS[f.status] || COLOURS.unknown, fillOpacity: hasCount ? 0.75 : 0.15,
-        className: "gm-marker gm-marker-" + f.status + (approximate ? " gm-approximate" : "")
+    var view = new View(facilities, data.options.cluster, scale, t.locale);
+    performance.mark("geomap:indexed");
+    var layer = new FacilityLayer(view);
+
+    // One popup and one tooltip for the whole map, filled when needed; popups pan clear of the headline.
+    var popup = L.popup({ maxWidth: 320, minWidth: 220, maxHeight: 380, autoPanPaddingTopLeft: [16, Math.min(210, window.innerHeight * 0.35)],
+                          autoPanPaddingBottomRight: [16, 16] });
+    var tooltip = L.tooltip({ direction: "top" });
+
+    function describe(item) {
+      if (item.kind === "cluster") return fill(t.cluster, item.count, t);
+      if (item.kind === "stack") return fill(t.stack, item.count, t);
+      return altText(facilities.get(item.i), t);
+    }
+    function openFacility(i) {
+      whenParsed(function () {
+        popup.setLatLng([facilities.lat[i], facilities.lon[i]]).setContent(popupContent(facilities.get(i), t)).openOn(map);
       });
-      m.facility = f;
-      (groups[f.status] = groups[f.status] || []).push(m);
-      return m;
-    });
-    // Big markers under small ones, so every marker stays clickable.
-    var drawOrder = markers.slice().sort(function (a, b) { return b.options.radius - a.options.radius; });
-
-    var layer = data.options.cluster && markers.length > 1
-      ? L.markerClusterGroup({ chunkedLoading: true, chunkProgress: clustered, showCoverageOnHover: false,
-                               maxClusterRadius: 40, iconCreateFunction: clusterIcon })
-      : L.featureGroup();
-    groups.toggle = function (status, on) {
-      var ms = groups[status];
-      if (layer.addLayers) { if (on) layer.addLayers(ms); else layer.removeLayers(ms); }
-      else ms.forEach(function (m) { if (on) layer.addLayer(m); else layer.removeLayer(m); });
-    };
-
-    // Neutral clusters: status colours are reserved for facilities.
-    function clusterIcon(cluster) {
-      var n = cluster.getChildCount(), size = n < 10 ? 30 : n < 100 ? 36 : 44;
-      return L.divIcon({ html: "<span>" + Number(n) + "</span>", className: "gm-cluster", iconSize: [size, size] });
     }
-
-    // One popup and one tooltip for the whole map, filled when needed: binding one of each
-    // to every marker cost ~1 s and much memory at 100k facilities.
-    var popup = L.popup(popupOptions), tooltip = L.tooltip({ direction: "top" });
-    function openPopupFor(m) { popup.setLatLng(m.getLatLng()).setContent(popupContent(m.facility, t)).openOn(map); }
-    function facilityLayer(e) { var m = e.propagatedFrom || e.layer; return m && m.facility ? m : null; }
-    layer.on("click", function (e) { var m = facilityLayer(e); if (m) openPopupFor(m); });
-    layer.on("mouseover", function (e) {
-      var m = facilityLayer(e);
-      if (!m) return;
-      tooltip.options.offset = L.point(0, -m.getRadius());
-      map.openTooltip(tooltip.setContent(el("span", null, altText(m.facility, t))), m.getLatLng());
-    });
-    layer.on("mouseout", function () { map.closeTooltip(tooltip); });
-
-    function keyboardReady(m) {
-      var path = m.getElement && m.getElement();
-      if (!path || path.getAttribute("tabindex")) return;
-      path.setAttribute("tabindex", "0");
-      path.setAttribute("role", "button");
-      path.setAttribute("data-id", m.facility.id);
-      path.setAttribute("aria-label", altText(m.facility, t));
-      path.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); openPopupFor(m); } });
-      var title = document.createElementNS("http://www.w3.org/2000/svg", "title");
-      title.textContent = altText(m.facility, t);
-      path.appendChild(title);
-    }
-    // SVG markers are elements a keyboard can reach; canvas ones (large maps) are not: the table is the way there.
-    if (renderer instanceof L.SVG) markers.forEach(function (m) { m.on("add", function () { keyboardReady(m); }); keyboardReady(m); });
-
-    // Bring one facility's marker on screen, out of any cluster, then open its popup.
-    // (markercluster's zoomToShowLayer expects icon markers and loops on vector ones.)
-    function reveal(f, keepClosed) {
-      var m = markers[f.index];
-      function done() { if (!keepClosed) openPopupFor(m); }
-      if (!layer.hasLayer(m)) {
-        groups.toggle(f.status, true);
-        document.querySelectorAll(".gm-legend-row[data-status] input").forEach(function (box) {
-          if (box.parentNode.getAttribute("data-status") === f.status) box.checked = true;
+    function openStack(item) {
+      whenParsed(function () {
+        var box = el("div", { "class": "gm-popup gm-stack", lang: t.lang });
+        box.appendChild(el("h3", null, fill(t.stack_heading, item.count, t)));
+        var list = el("ul", { "class": "gm-stack-list" });
+        item.members.forEach(function (i) {
+          var li = el("li"), b = el("button", { type: "button", "data-id": facilities.get(i).id }, altText(facilities.get(i), t));
+          b.addEventListener("click", function () { openFacility(i); });
+          li.appendChild(b); list.appendChild(li);
         });
+        box.appendChild(list);
+        popup.setLatLng([item.lat, item.lon]).setContent(box).openOn(map);
+      });
+    }
+    function activate(item) {
+      if (item.kind === "facility") return openFacility(item.i);
+      if (item.kind === "stack") return openStack(item);
+      map.setView([item.lat, item.lon], Math.min(view.index.getClusterExpansionZoom(item.cluster), map.getMaxZoom()));
+    }
+    function showTooltip(item) {
+      if (item.kind === "facility" && document.readyState === "loading") return; // its details are not read yet
+      tooltip.options.offset = L.point(0, -item.r);
+      map.openTooltip(tooltip.setContent(el("span", null, describe(item))), [item.lat, item.lon]);
+    }
+
+    // Hover from the DOM event itself: Leaflet's canvas drops mouse moves for 32 ms after each
+    // one, which can leave a tooltip up after the pointer has left the marker.
+    var hovered = null;
+    map.getContainer().addEventListener("mousemove", function (e) {
+      var over = e.target === layer._container && !map.dragging.moving() && !map._animatingZoom;
+      var item = over ? layer.hit(map.mouseEventToLayerPoint(e)) : null;
+      if (item === hovered) return;
+      hovered = item;
+      map.getContainer().classList.toggle("gm-pointer", !!item);
+      if (item) showTooltip(item); else map.closeTooltip(tooltip);
+    });
+    map.getContainer().addEventListener("mouseleave", function () { hovered = null; map.closeTooltip(tooltip); });
+    map.on("click", function (e) { var item = layer.hit(e.layerPoint); if (item) activate(item); });
+
+    // Keyboard: a transparent button over each marker in view (up to HOTSPOT_LIMIT; beyond,
+    // the search box and the screen-reader table reach every facility).
+    var hotspots = map.createPane("gm-hotspots");
+    hotspots.style.zIndex = 450;
+    function itemKey(item) { return item.kind === "cluster" ? "c" + item.cluster : item.kind === "stack" ? "s" + item.members[0] : "f" + item.i; }
+    function placeHotspots() {
+      var focused = hotspots.contains(document.activeElement) ? document.activeElement.getAttribute("data-key") : null;
+      hotspots.textContent = "";
+      hotspots.style.display = "";
+      if (layer.drawn.length > HOTSPOT_LIMIT) return;
+      var frag = document.createDocumentFragment();
+      layer.drawn.forEach(function (item) {
+        var b = el("button", { type: "button", "class": "gm-hotspot gm-hotspot-" + item.kind, "aria-label": describe(item), "data-key": itemKey(item),
+                               "data-id": item.kind === "facility" ? facilities.get(item.i).id : null });
+        L.DomUtil.setPosition(b, L.point(item.x - item.r, item.y - item.r));
+        b.style.width = b.style.height = 2 * item.r + "px";
+        b.addEventListener("click", function () { activate(item); });
+        b.addEventListener("focus", function () { showTooltip(item); });
+        b.addEventListener("blur", function () { map.closeTooltip(tooltip); });
+        frag.appendChild(b);
+      });
+      hotspots.appendChild(frag);
+      var again = focused && hotspots.querySelector('[data-key="' + focused + '"]');
+      if (again) again.focus({ preventScroll: true });
+    }
+    map.on("zoomstart", function () { hotspots.style.display = "none"; });
+
+    function toggle(status, on) {
+      view.shown[STATUS_ORDER.indexOf(status)] = on;
+      view.rebuild();
+      layer._updatePaths();
+    }
+
+    // Bring one facility on screen, out of any cluster, then open its popup.
+    function reveal(i, keepClosed) {
+      var s = STATUS_ORDER[facilities.status[i]];
+      if (!view.shown[facilities.status[i]]) {
+        var box = document.querySelector('.gm-legend-row[data-status="' + s + '"] input');
+        if (box) box.checked = true;
+        toggle(s, true);
       }
-      if (!layer.getVisibleParent) { map.setView(m.getLatLng(), Math.max(map.getZoom(), 10), { animate: false }); return done(); }
-      var unclusteredAt = m.__parent ? m.__parent._zoom + 1 : map.getZoom();
-      map.setView(m.getLatLng(), Math.min(map.getMaxZoom(), Math.max(map.getZoom(), unclusteredAt)), { animate: false });
-      // markercluster settles its zoom animation on a timer: wait until the marker or its stack is drawn.
-      var tries = 0;
-      (function settle() {
-        var parent = layer.getVisibleParent(m);
-        if (m._map) return done();
-        if (parent && parent !== m && parent._icon && parent.spiderfy) { layer.once("spiderfied", done); return parent.spiderfy(); }
-        if (++tries < 60) setTimeout(settle, 50);
-      })();
+      var zoom = Math.max(map.getZoom(), view.index ? 0 : 10);
+      if (view.index) {
+        var p = view.positionOf[i], lon = facilities.lon[i], lat = facilities.lat[i], e = 1e-4; // supercluster keeps float32 positions
+        while (zoom <= CLUSTER_MAX_ZOOM && !view.index.getClusters([lon - e, lat - e, lon + e, lat + e], zoom).some(function (f) {
+          return !f.properties.cluster && f.properties.p === p;
+        })) zoom++;
+      }
+      map.setView([facilities.lat[i], facilities.lon[i]], Math.min(zoom, map.getMaxZoom()), { animate: false });
+      if (!keepClosed) openFacility(i);
     }
 
     control("topleft", function () { return headline(data, t); }).addTo(map);
@@ -440,33 +649,40 @@
       var close = e.popup.getElement().querySelector(".leaflet-popup-close-button");
       if (close) { close.setAttribute("aria-label", t.close_popup); close.setAttribute("title", t.close_popup); }
     });
-    control("topright", function () { return searchBox(data, t, reveal); }).addTo(map);
-    control("bottomleft", function () { return legend(data, t, groups, scale); }).addTo(map);
+    control("topright", function () { return searchBox(facilities, t, reveal); }).addTo(map);
+    control("bottomleft", function () { return legend(data, t, statusCounts, toggle, scale); }).addTo(map);
     L.control.scale({ position: "bottomright" }).addTo(map);
     if (L.Control.FullScreen) new L.Control.FullScreen({ position: "topleft", title: t.fullscreen, titleCancel: t.fullscreen_exit }).addTo(map);
     map.attributionControl.setPrefix('<a href="https://leafletjs.com" rel="noopener noreferrer">Leaflet</a>');
 
-    // Frame the data first, without animation, so markers are clustered once for the final view.
-    if (markers.length) {
-      var bounds = L.latLngBounds(markers.map(function (m) { return m.getLatLng(); }));
-      map.fitBounds(bounds.pad(0.05), L.extend(fitPadding(map), { animate: false }));
-    } else map.setView([0, 0], 2, { animate: false });
-    var isReady = false; // set before any addLayers can report progress
+    // Frame the data first, without animation, so the markers are drawn once, for the final view.
+    if (n) map.fitBounds(L.latLngBounds([south, west], [north, east]).pad(0.05), L.extend(fitPadding(map), { animate: false }));
+    else map.setView([0, 0], 2, { animate: false });
     layer.addTo(map);
-    if (layer.addLayers) layer.addLayers(drawOrder);
-    else { drawOrder.forEach(function (m) { layer.addLayer(m); }); ready(); }
-
-    // markercluster reports progress for every addLayers (attaching, legend toggles): only the
-    // initial load of every marker makes the map ready, once.
-    function clustered(processed, total) { if (total === drawOrder.length && processed === total) ready(); }
-    function ready() {
-      if (isReady) return;
-      isReady = true;
-      // After the map is framed and drawn: building it earlier forced a layout of every row.
-      document.body.appendChild(screenReaderTable(data, t, reveal));
-      window.geomapMap = { map: map, markers: markers, layer: layer, data: data, reveal: reveal };
-      document.documentElement.setAttribute("data-geomap-ready", "true");
+    performance.mark("geomap:drawn");
+    window.geomapMap = {
+    map: map, layer: layer, view: view, facilities: facilities, reveal: reveal,
+    // What is drawn, in page pixels (tests and benchmarks read it; ids once the page is parsed).
+    items: function () {
+      var origin = map.getContainer().getBoundingClientRect();
+      return layer.drawn.map(function (item) {
+        var c = map.layerPointToContainerPoint([item.x, item.y]), f = item.kind === "facility" ? facilities.get(item.i) : null;
+        return { kind: item.kind, id: f && f.id, count: item.kind === "facility" ? 1 : item.count, r: item.r,
+                 x: origin.left + c.x, y: origin.top + c.y, status: f && f.status,
+                 hollow: !!f && facilities.detainees[item.i] === null, dashed: !!f && facilities.approximate[item.i] === 1 };
+      });
     }
+  };
+    document.documentElement.setAttribute("data-geomap-drawn", "true");
+
+    // Everything that reads the details waits for them: the rows follow this script in the page.
+    whenParsed(function () {
+      placeHotspots();
+      layer.on("drawn", placeHotspots);
+      document.body.appendChild(screenReaderTable(facilities, t, reveal));
+      performance.mark("geomap:ready");
+      document.documentElement.setAttribute("data-geomap-ready", "true");
+    });
   }
 
   // Keep markers clear of the headline (top) and the legend (bottom left), within reason on small screens.
