@@ -3,19 +3,21 @@
 For each size (default 1k, 10k, 100k synthetic facilities with the full data model,
 see benchmarks/synthetic.py) every approach builds its HTML in a fresh Python
 process, which reports its build time and its peak resident memory
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss`` read inside that process, so the
-input data and the imports are included). Each page is then opened in headless
+(VmHWM of /proc/self/status, reset with /proc/self/clear_refs just before the build,
+so the loaded input and the imports are included but not the transients of loading it). Each page is then opened in headless
 chromium from file:// with the network blocked and timed from navigation start
 until drawn, then until the first frame after a ``map.panBy``. Prints a Markdown
-table. Needs matplotlib and mapclassify for explore().
+table. Needs matplotlib and mapclassify for explore(), and npm to fetch the
+markercluster files folium's Marker page asks its CDN for.
 
     python benchmarks/render.py [--sizes 1000,10000] [--skip-slow] [--timeout 600]
 """
 
 import argparse
+import gc
 import html
 import json
-import resource
+import re
 import shutil
 import subprocess
 import sys
@@ -28,12 +30,15 @@ sys.path[:0] = [str(REPO)]
 
 from benchmarks import synthetic
 from geomap.snapshot import READY, launch_chromium
+
+#: geomap sets this once the markers are on the canvas; READY follows once every detail is parsed.
+DRAWN = "html[data-geomap-drawn=true]"
 from tests.conftest import OfflinePage
 
 #: approach -> (label, JavaScript condition true once the page has drawn its markers)
 APPROACHES = {
-    "geomap": ("geomap (GeoDataFrame → render_html)", f"document.querySelector('{READY}')"),
-    "geomap-cli": ("geomap CLI path (read_facilities + validate + render)", f"document.querySelector('{READY}')"),
+    "geomap": ("geomap (GeoDataFrame → write_map)", f"document.querySelector('{DRAWN}')"),
+    "geomap-cli": ("geomap CLI path (read_facilities + validate + write_map)", f"document.querySelector('{DRAWN}')"),
     "explore": ("GeoDataFrame.explore()", ("document.readyState === 'complete' && "
                 "document.querySelector('.leaflet-overlay-pane path.leaflet-interactive')")),
     "markers": ("folium Marker per row in MarkerCluster", ("document.readyState === 'complete' && "
@@ -41,23 +46,44 @@ APPROACHES = {
 }
 SLOW = ("markers", 100_000)
 VENDOR = REPO / "geomap" / "assets" / "vendor"
-#: folium's CDN files answered from local copies: geomap's vendored Leaflet 1.9.4 (folium asks for 1.9.3) and
-#: markercluster, and Debian's jQuery (libjs-jquery), which folium's popups call. Other CDN files are blocked.
-CDN_FILES = {path.name: path for path in [VENDOR / "leaflet" / "leaflet.js", VENDOR / "leaflet" / "leaflet.css"]
-             + sorted((VENDOR / "leaflet.markercluster").glob("*.*s"))}
+#: folium's CDN files answered from local copies: geomap's vendored Leaflet 1.9.4 (folium asks for 1.9.3),
+#: Debian's jQuery (libjs-jquery), which folium's popups call, and markercluster (see fetch_markercluster).
+#: Other CDN files are blocked.
+CDN_FILES = {path.name: path for path in [VENDOR / "leaflet" / "leaflet.js", VENDOR / "leaflet" / "leaflet.css"]}
 CDN_FILES["jquery-3.7.1.min.js"] = Path("/usr/share/javascript/jquery/jquery.min.js")
+MARKERCLUSTER = "leaflet.markercluster@1.5.3"  # the version folium 0.20 asks for
+
+
+def fetch_markercluster(folder):
+    """Unpack markercluster's dist files (npm pack) into ``folder`` and serve them for folium's CDN URLs."""
+    import tarfile
+
+    tarball = subprocess.run(["npm", "pack", "--silent", MARKERCLUSTER], cwd=folder, check=True,
+                             capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    with tarfile.open(folder / tarball) as tar:
+        for member in tar.getmembers():
+            if member.name.startswith("package/dist/") and member.name.endswith((".js", ".css")):
+                target = folder / Path(member.name).name
+                target.write_bytes(tar.extractfile(member).read())
+                CDN_FILES[target.name] = target
 
 
 # --- building (runs in a fresh worker process) -------------------------------------
 
 
-def _peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+def _status_mb(field):
+    return int(re.search(rf"{field}:\s+(\d+) kB", Path("/proc/self/status").read_text()).group(1)) / 1024
 
 
 def _timed(build):
-    """Run ``build``; its seconds and this process's peak RSS before it started (imports and input)."""
-    before = _peak_mb()
+    """Run ``build``; its seconds and this process's resident memory just before it started.
+
+    The peak-memory mark is reset to the current size first, so the peak read afterwards is
+    the peak *during the build* (with the input already in memory), whatever loading cost.
+    """
+    gc.collect()
+    Path("/proc/self/clear_refs").write_text("5")
+    before = _status_mb("VmRSS")
     start = time.perf_counter()
     build()
     return time.perf_counter() - start, before
@@ -109,9 +135,9 @@ BUILDERS = {"geomap": _build_geomap, "geomap-cli": _build_geomap_cli, "explore":
 
 
 def worker(approach, input_path, output):
-    """Build one page; print its build time and this process's peak RSS, before and after, as JSON."""
+    """Build one page; print its build time, resident memory before it and peak memory during it, as JSON."""
     seconds, before_mb = BUILDERS[approach](Path(input_path), output)
-    print(json.dumps({"build_s": seconds, "input_mb": before_mb, "peak_mb": _peak_mb()}))
+    print(json.dumps({"build_s": seconds, "input_mb": before_mb, "peak_mb": _status_mb("VmHWM")}))
 
 
 def prepare(size, input_path):
@@ -176,7 +202,7 @@ PAN_SCRIPT = """() => new Promise((resolve) => {
 
 
 def draw(browser, approach, page_path, timeout):
-    """Seconds until drawn and until panned, and JS errors; None for a timeout."""
+    """Seconds until drawn, panned (right after the draw) and, for geomap, ready; JS errors; None for a timeout."""
     from playwright.sync_api import Error as PlaywrightError
 
     context = browser.new_context(viewport={"width": 1200, "height": 800})
@@ -190,9 +216,13 @@ def draw(browser, approach, page_path, timeout):
             page.wait_for_selector("html[data-bench-drawn]", state="attached")
             drawn = float(page.get_attribute("html", "data-bench-drawn")) / 1000
             panned = page.evaluate(PAN_SCRIPT) / 1000
+            ready = None
+            if approach.startswith("geomap"):  # popups, search and table live: every detail parsed
+                page.wait_for_selector(READY, state="attached")
+                ready = page.evaluate("performance.getEntriesByName('geomap:ready')[0].startTime") / 1000
         except PlaywrightError as exc:  # a timeout, or a page that crashed under the load
-            return {"drawn_s": None, "pan_s": None, "errors": [str(exc).splitlines()[0]]}
-        return {"drawn_s": drawn, "pan_s": panned, "errors": bench.errors}
+            return {"drawn_s": None, "pan_s": None, "ready_s": None, "errors": [str(exc).splitlines()[0]]}
+        return {"drawn_s": drawn, "pan_s": panned, "ready_s": ready, "errors": bench.errors}
     finally:
         context.close()
 
@@ -221,8 +251,9 @@ def main():
     sizes = [int(size) for size in args.sizes.split(",")]
     folder = Path(args.keep or tempfile.mkdtemp(prefix="geomap-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
-    print("| facilities | approach | build s | peak MB (before build) | HTML MB | compact GeoJSON MB | drawn s | pan s |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    fetch_markercluster(folder)
+    print("| facilities | approach | build s | peak MB (before build) | HTML MB | compact GeoJSON MB | drawn s | pan s | ready s |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
     with launch_chromium() as browser:
         for size in sizes:
             input_path = folder / f"facilities-{size}.geojson"
@@ -234,11 +265,12 @@ def main():
                 built = _run_worker(["--worker", approach, str(input_path), str(page_path)], args.timeout)
                 cells = ["timeout", "—", "—"] if built is None else [
                     f"{built['build_s']:.2f}", f"{built['peak_mb']:.0f} ({built['input_mb']:.0f})", f"{page_path.stat().st_size / 1e6:.1f}"]
-                shown = {"drawn_s": None, "pan_s": None, "errors": []} if built is None else draw(
+                shown = {"drawn_s": None, "pan_s": None, "ready_s": None, "errors": []} if built is None else draw(
                     browser, approach, page_path, args.timeout)
                 errors = f" ({len(shown['errors'])} JS errors)" if shown["errors"] else ""
                 print(f"| {size:,} | {label} | {' | '.join(cells)} | {geojson_mb:.1f} | "
-                      f"{_fmt(shown['drawn_s'], '.2f')}{errors} | {_fmt(shown['pan_s'], '.3f')} |", flush=True)
+                      f"{_fmt(shown['drawn_s'], '.2f')}{errors} | {_fmt(shown['pan_s'], '.3f')} | "
+                      f"{'—' if shown['ready_s'] is None else format(shown['ready_s'], '.2f')} |", flush=True)
     if not args.keep:
         shutil.rmtree(folder)
 
