@@ -38,7 +38,7 @@ from .errors import InputError, OutputError
 from .files import atomic_path, atomic_write
 from .join import latest_date
 from .labels import LABELS
-from .load import PROVENANCE_KEY, check_collection, facilities_from, read_json, read_text
+from .load import PROVENANCE_KEY, check_collection, facilities_from, read_facilities, read_json, read_text
 from .render import STATUS_COLOURS
 from .schema import LIST_FIELDS, STATUSES, facility_schema, is_http_url
 
@@ -531,6 +531,8 @@ def read_export(path, validate=True):
         raise InputError(f"{name}: unknown export suffix: use {', '.join(FORMATS.values())}")
     if not Path(name).is_file():
         raise InputError(f"{name}: no such file: check the path")
+    if fmt == "geojson" and validate:
+        return read_facilities(path, require_geometry=False)  # streamed
     readers = {"geojson": read_json, "csv": _read_csv, "kml": _read_kml, "gpkg": _read_gpkg}
     collection = readers[fmt](path)
     if validate:

@@ -1,23 +1,47 @@
-"""Load and validate facilities: files in, the facilities GeoDataFrame out."""
+"""Load and validate facilities: files in, the facilities GeoDataFrame out.
 
+Facilities GeoJSON is read as a stream (:func:`read_facilities`): the file in chunks,
+one feature decoded at a time, each batch checked and turned into frame columns before
+the next is read, so neither the whole text nor all features as Python dicts are ever
+held. Anything the stream does not expect (broken JSON, a top level that is not an
+object with a ``features`` array) is read again whole, so errors read exactly as
+``json`` words them (line and column).
+"""
+
+import codecs
+import contextlib
 import csv
+import hashlib
 import io
+import itertools
 import json
+import re
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from . import frame as frames
 from .errors import InputError
 from .files import sha256_file
 from .names import fold
-from .schema import LOCATION_FIELDS, Problem, validate_collection
+from .schema import (
+    LOCATION_FIELDS,
+    FeatureChecker,
+    Problem,
+    collection_problems,
+    validate_collection,
+)
+
+#: Bytes read at a time by the streaming reader (a feature may straddle two reads).
+CHUNK_BYTES = 4 << 20
 
 
-def read_bytes(path):
-    """The bytes of a file, with errors that name the file and the fix."""
-    name = str(path)
+@contextlib.contextmanager
+def _reading(name):
+    """Turn OS errors while reading ``name`` into InputErrors that name the file and the fix."""
     try:
-        return Path(path).read_bytes()
+        yield
     except FileNotFoundError:
         raise InputError(f"{name}: no such file: check the path") from None
     except IsADirectoryError:
@@ -26,10 +50,19 @@ def read_bytes(path):
         raise InputError(f"{name}: cannot read ({exc.strerror})") from None
 
 
-def read_text(path, kind="GeoJSON must be UTF-8 (RFC 7946)"):
-    """A UTF-8 text file (``-`` for stdin; a BOM is dropped) with errors that name the file and the fix."""
-    name = str(path)
-    if name == "-":
+def read_bytes(path):
+    """The bytes of a file, with errors that name the file and the fix."""
+    with _reading(str(path)):
+        return Path(path).read_bytes()
+
+
+def read_text(path, kind="GeoJSON must be UTF-8 (RFC 7946)", name=None):
+    """A UTF-8 text file (``-`` for stdin; a BOM is dropped) with errors that name the file and the fix.
+
+    ``name`` is how messages call the file (default: ``path``).
+    """
+    name = str(path) if name is None else name
+    if str(path) == "-":
         return sys.stdin.read()
     try:
         return read_bytes(path).decode("utf-8-sig")
@@ -37,10 +70,10 @@ def read_text(path, kind="GeoJSON must be UTF-8 (RFC 7946)"):
         raise InputError(f"{name}: not UTF-8 (byte {exc.start}): {kind}; re-save it as UTF-8") from None
 
 
-def read_json(path):
-    """Parse a JSON file (``-`` for stdin) with errors that name the file and the fix."""
-    name = str(path)
-    text = read_text(path)
+def read_json(path, name=None):
+    """Parse a JSON file (``-`` for stdin) with errors that name the file (or ``name``) and the fix."""
+    name = str(path) if name is None else name
+    text = read_text(path, name=name)
     try:
         with frames.gc_paused():
             return json.loads(text)
@@ -48,22 +81,162 @@ def read_json(path):
         raise InputError(f"{name}: not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
 
 
-def check_collection(collection, name, require_geometry=True):
-    """Raise InputError listing every schema problem of a parsed FeatureCollection."""
-    problems = validate_collection(collection, name, require_geometry=require_geometry)
+def raise_problems(problems, name):
+    """Raise the InputError listing every problem of ``name``, if there is any."""
     if problems:
         noun = "problem" if len(problems) == 1 else "problems"
         raise InputError(f"{name}: {len(problems)} {noun}; fix them and run again", problems)
+
+
+def check_collection(collection, name, require_geometry=True):
+    """Raise InputError listing every schema problem of a parsed FeatureCollection."""
+    raise_problems(validate_collection(collection, name, require_geometry=require_geometry), name)
     return collection
 
 
-def read_facilities(path, require_geometry=True):
-    """Read and validate a facilities GeoJSON file into the facilities GeoDataFrame.
+class _NotStreamable(Exception):
+    """The text is not what the stream expects (a JSON object with a ``features`` array)."""
 
-    Raises :class:`InputError` carrying every problem found; nothing is returned
-    half-valid. ``frame.attrs["inputs"]`` records the file and its SHA-256.
+
+class _JsonStream:
+    """JSON values decoded one at a time from a UTF-8 file read in chunks (SHA-256 kept on the way)."""
+
+    _WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.sha256 = hashlib.sha256()
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.decode = json.JSONDecoder().raw_decode  # the C scanner json.loads uses
+        self.buffer, self.pos, self.offset, self.eof = "", 0, 0, False
+
+    def _more(self):
+        """Append the next chunk, dropping what was consumed; False at the end of the file."""
+        if self.eof:
+            return False
+        block = self.handle.read(CHUNK_BYTES)
+        self.sha256.update(block)
+        self.eof = not block
+        self.offset += self.pos
+        self.buffer = self.buffer[self.pos:] + self.decoder.decode(block, final=self.eof)
+        self.pos = 0
+        return not self.eof
+
+    def char(self):
+        """The next character that is not whitespace (consumed); "" at the end of the file."""
+        while True:
+            self.pos = self._WHITESPACE.match(self.buffer, self.pos).end()
+            if self.pos < len(self.buffer):
+                self.pos += 1
+                return self.buffer[self.pos - 1]
+            if not self._more():
+                return ""
+
+    def value(self):
+        """The next JSON value (whitespace before it skipped)."""
+        if not self.char():
+            raise _NotStreamable
+        self.pos -= 1
+        failed = None
+        while True:
+            try:
+                value, end = self.decode(self.buffer, self.pos)
+                if end < len(self.buffer) or self.eof:  # a number at the end may go on in the next chunk
+                    self.pos = end
+                    return value
+            except json.JSONDecodeError as exc:
+                # more text fixes a value cut by the chunk's end; the same error again is a real one
+                if self.eof or failed == (exc.msg, self.offset + exc.pos):
+                    raise _NotStreamable from None
+                failed = (exc.msg, self.offset + exc.pos)
+            self._more()
+
+    def collection(self, members):
+        """Yield the features of a top-level JSON object; its other members go into ``members``."""
+        if self.char() != "{":
+            raise _NotStreamable
+        char = self.char()
+        while char != "}":
+            if char != '"' or "features" in members:  # a repeated "features": json keeps the last
+                raise _NotStreamable
+            self.pos -= 1
+            key = self.value()
+            if self.char() != ":":
+                raise _NotStreamable
+            if key == "features":
+                members[key] = []  # a list, for collection_problems
+                yield from self._array()
+            else:
+                members[key] = self.value()
+            char = self.char()
+            if char == ",":
+                char = self.char()
+            elif char != "}":
+                raise _NotStreamable
+        if self.char() != "":
+            raise _NotStreamable
+
+    def _array(self):
+        if self.char() != "[":
+            raise _NotStreamable
+        char = self.char()
+        if char == "]":
+            return
+        if not char:
+            raise _NotStreamable
+        self.pos -= 1
+        while True:
+            yield self.value()
+            char = self.char()
+            if char == "]":
+                return
+            if char != ",":
+                raise _NotStreamable
+
+
+def _checked(features, checker):
+    """Yield ``features`` a batch at a time once checked; after a problem, only check the rest."""
+    index = 0
+    for batch in iter(lambda: list(itertools.islice(features, frames.BATCH_SIZE)), []):
+        for feature in batch:
+            checker.check(index, feature)
+            index += 1
+        if not checker.problems:
+            yield from batch
+
+
+@contextlib.contextmanager
+def _local_file(path):
+    """``path`` itself, or for ``-`` a temporary copy of stdin (so it can be read again on error)."""
+    if str(path) != "-":
+        yield Path(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="geomap-stdin-") as folder:
+        copy = Path(folder) / "stdin.geojson"
+        with open(copy, "w", encoding="utf-8") as handle:
+            shutil.copyfileobj(sys.stdin, handle, CHUNK_BYTES)
+        yield copy
+
+
+def read_facilities(path, require_geometry=True):
+    """Read and validate a facilities GeoJSON file (``-`` for stdin) into the facilities GeoDataFrame.
+
+    Streams the file (see the module docstring). Raises :class:`InputError` carrying
+    every problem found; nothing is returned half-valid. ``frame.attrs["inputs"]``
+    records the file and its SHA-256.
     """
-    return facilities_from(check_collection(read_json(path), str(path), require_geometry), path)
+    name = str(path)
+    with _local_file(path) as local:
+        try:
+            with _reading(name), open(local, "rb") as handle:
+                stream, members = _JsonStream(handle), {}
+                checker = FeatureChecker(name, require_geometry)
+                facilities = frames.from_features(_checked(stream.collection(members), checker))
+        except (_NotStreamable, UnicodeDecodeError):
+            return facilities_from(check_collection(read_json(local, name), name, require_geometry), path)
+    raise_problems(collection_problems(members, name) or checker.problems, name)
+    sha256 = None if name == "-" else stream.sha256.hexdigest()
+    return _with_provenance(facilities, members, {"path": name, "sha256": sha256})
 
 
 #: The top-level member where geomap's GeoJSON (and the metadata of its other formats) keeps provenance.
@@ -76,8 +249,12 @@ def facilities_from(collection, path):
     Records the file in ``attrs["inputs"]`` and, when the collection is a geomap export,
     restores its ``attrs["national_totals"]`` from the provenance member.
     """
-    facilities = frames.from_features(collection["features"])
-    facilities.attrs["inputs"] = [input_record(path)]
+    return _with_provenance(frames.from_features(collection["features"]), collection, input_record(path))
+
+
+def _with_provenance(facilities, collection, record):
+    """``facilities`` with the input ``record`` and the national totals of a geomap export in its attrs."""
+    facilities.attrs["inputs"] = [record]
     provenance = collection.get(PROVENANCE_KEY)
     if isinstance(provenance, dict) and "national_totals" in provenance:
         facilities.attrs["national_totals"] = provenance["national_totals"]

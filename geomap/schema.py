@@ -198,44 +198,72 @@ def _check_geometry(geometry):
     return None
 
 
+def collection_problems(collection, file="<input>"):
+    """Problems of a parsed FeatureCollection's top level (type, ``features`` a list, CRS): at most one.
+
+    A streaming reader passes the top-level members with ``features`` as any list.
+    """
+    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
+        found = collection.get("type") if isinstance(collection, dict) else type(collection).__name__
+        return [Problem(file, None, None, None, f"expected a GeoJSON FeatureCollection, found {found!r}")]
+    if not isinstance(collection.get("features"), list):
+        return [Problem(file, None, None, "features", "must be a list of Feature objects")]
+    if "crs" in collection:
+        crs = json.dumps(collection["crs"])
+        if "4326" not in crs and "CRS84" not in crs:
+            return [Problem(file, None, None, "crs", f"{crs} is not WGS84: reproject to EPSG:4326 lon/lat (RFC 7946)")]
+    return []
+
+
+class FeatureChecker:
+    """Checks features one at a time, in file order, collecting :attr:`problems`.
+
+    Keeps what cross-feature checks need (the first index of every id), so a file can
+    be checked in batches as it is read.
+    """
+
+    def __init__(self, file="<input>", require_geometry=True):
+        self.file = file
+        self.require_geometry = require_geometry
+        self.problems = []
+        self.first_index = {}
+
+    def check(self, index, feature):
+        """Add the problems of the feature at ``index`` (0-based) to :attr:`problems`."""
+        file, problems = self.file, self.problems
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            problems.append(Problem(file, index, None, None, "is not a GeoJSON Feature"))
+            return
+        properties = feature.get("properties")
+        if not isinstance(properties, dict):
+            problems.append(Problem(file, index, None, "properties", "must be an object"))
+            return
+        fid = properties.get("id") if isinstance(properties.get("id"), str) else None
+        if fid is not None:
+            if fid in self.first_index:
+                problems.append(Problem(file, index, fid, "id", f"duplicate of feature {self.first_index[fid]}: ids must be unique"))
+            else:
+                self.first_index[fid] = index
+        geometry_problem = _check_geometry(feature.get("geometry"))
+        if geometry_problem and (self.require_geometry or feature.get("geometry") is not None):
+            problems.append(Problem(file, index, fid, "geometry", geometry_problem))
+        unlocated = feature.get("geometry") is None and not self.require_geometry
+        for field, message in validate_properties(properties):
+            if unlocated and field in LOCATION_FIELDS:
+                continue  # geocoding will fill these in
+            problems.append(Problem(file, index, fid, field, message))
+
+
 def validate_collection(collection, file="<input>", require_geometry=True):
     """Check a parsed GeoJSON FeatureCollection of facilities; return a list of Problems.
 
     Checks structure (FeatureCollection of Point features, WGS84 ranges), every
     property against the schema, and that ids are unique. An empty list means valid.
     """
-    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
-        found = collection.get("type") if isinstance(collection, dict) else type(collection).__name__
-        return [Problem(file, None, None, None, f"expected a GeoJSON FeatureCollection, found {found!r}")]
-    features = collection.get("features")
-    if not isinstance(features, list):
-        return [Problem(file, None, None, "features", "must be a list of Feature objects")]
-    if "crs" in collection:
-        crs = json.dumps(collection["crs"])
-        if "4326" not in crs and "CRS84" not in crs:
-            return [Problem(file, None, None, "crs", f"{crs} is not WGS84: reproject to EPSG:4326 lon/lat (RFC 7946)")]
-    problems = []
-    first_index = {}
-    for index, feature in enumerate(features):
-        if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            problems.append(Problem(file, index, None, None, "is not a GeoJSON Feature"))
-            continue
-        properties = feature.get("properties")
-        if not isinstance(properties, dict):
-            problems.append(Problem(file, index, None, "properties", "must be an object"))
-            continue
-        fid = properties.get("id") if isinstance(properties.get("id"), str) else None
-        if fid is not None:
-            if fid in first_index:
-                problems.append(Problem(file, index, fid, "id", f"duplicate of feature {first_index[fid]}: ids must be unique"))
-            else:
-                first_index[fid] = index
-        geometry_problem = _check_geometry(feature.get("geometry"))
-        if geometry_problem and (require_geometry or feature.get("geometry") is not None):
-            problems.append(Problem(file, index, fid, "geometry", geometry_problem))
-        unlocated = feature.get("geometry") is None and not require_geometry
-        for field, message in validate_properties(properties):
-            if unlocated and field in LOCATION_FIELDS:
-                continue  # geocoding will fill these in
-            problems.append(Problem(file, index, fid, field, message))
-    return problems
+    problems = collection_problems(collection, file)
+    if problems:
+        return problems
+    checker = FeatureChecker(file, require_geometry)
+    for index, feature in enumerate(collection["features"]):
+        checker.check(index, feature)
+    return checker.problems
