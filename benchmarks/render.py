@@ -90,9 +90,10 @@ def _timed(build):
 
 
 def _frame(input_path):
-    from geomap import frame as frames
+    """The facilities GeoDataFrame as a user loads it (the same frame for every approach)."""
+    from geomap.load import read_facilities
 
-    return frames.from_features(json.loads(input_path.read_text("utf-8"))["features"])
+    return read_facilities(input_path)
 
 
 def _build_geomap(input_path, output):

@@ -144,7 +144,7 @@ def _content_security_policy(options):
 #   columns — position, status, count and approximate flag — all the first draw needs;
 # - the details (``#gm-rows``, after that script): one JSON array per line and facility,
 #   in :data:`DETAIL_FIELDS` order, parsed one line at a time when a popup, tooltip,
-#   search or the screen-reader table needs it; source URLs are numbers into ``#gm-urls``.
+#   search or the screen-reader table needs it.
 
 #: Per-facility fields of the detail rows: only what the page shows.
 DETAIL_FIELDS = ("id", "name", "other_name", "aliases", "status", "status_date", "status_source", "detainees",
@@ -152,7 +152,7 @@ DETAIL_FIELDS = ("id", "name", "other_name", "aliases", "status", "status_date",
                  "facility_type", "place", "notes", "sources", "history", "counts")
 #: Statuses in legend order; the head's status column holds their positions in this list.
 STATUS_ORDER = tuple(STATUS_COLOURS)
-_ROWS_ID, _URLS_ID = "gm-rows", "gm-urls"
+_ROWS_ID = "gm-rows"
 
 
 def _column(facilities, name):
@@ -169,29 +169,6 @@ def _shown_count_note(counts, detainees, qualifier, as_of, source):
     return None
 
 
-class _UrlTable(dict):
-    """Page-wide list of source URLs; rows refer to them by index (``table[value]``).
-
-    Facilities repeat the same few sources in many fields: at 100k facilities URLs were
-    58% of the payload, and referring to them by number makes it ~40% smaller. Any other
-    value (null, a location source written as text) maps to itself. A dict, so the million
-    lookups of a 100k map are C-level hits; only a value's first sight runs Python.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.urls = []
-
-    def __missing__(self, value):
-        if isinstance(value, str) and value.startswith(("http://", "https://")):
-            self.urls.append(value)
-            stored = len(self.urls) - 1
-        else:
-            stored = value  # null, or a location source written as text: kept as it is
-        self[value] = stored
-        return stored
-
-
 def draw_columns(facilities):
     """The head's columns: what drawing the markers needs, one list per field."""
     unknown = STATUS_ORDER.index("unknown")
@@ -205,10 +182,12 @@ def draw_columns(facilities):
     }
 
 
-def detail_rows(facilities, lang, ref=lambda url: url):
+def detail_rows(facilities, lang):
     """One list per facility, in :data:`DETAIL_FIELDS` order.
 
-    ``ref`` maps each source URL to what the page stores for it (``_UrlTable().__getitem__``).
+    A facility cites the same few sources in many fields (its status, figures, history):
+    those fields hold the URL's position in the facility's own ``sources`` list when it is
+    there, which makes a 100k page ~35% smaller without any page-wide table to keep.
     """
     names, names_en = _column(facilities, "name"), _column(facilities, "name_en")
     if lang == "en":
@@ -216,24 +195,30 @@ def detail_rows(facilities, lang, ref=lambda url: url):
         other = [name if en else None for name, en in zip(names, names_en)]
     else:
         shown, other = names, names_en
+    sources = [list(urls or []) for urls in _column(facilities, "sources")]
+    positions = [{url: k for k, url in enumerate(urls)} for urls in sources]
+
+    def refs(column):
+        return [position.get(url, url) for position, url in zip(positions, _column(facilities, column))]
+
     counts_col, as_of_col = _column(facilities, "detainee_counts"), _column(facilities, "detainees_as_of")
     places = [", ".join(part for part in (city, state) if part) or None
               for city, state in zip(_column(facilities, "city"), _column(facilities, "state"))]
-    history = [[[e["status"], e["date"], ref(e.get("source"))] for e in events or []]
-               for events in _column(facilities, "status_history")]
-    counts = [[[c["detainees"], c.get("qualifier"), c["as_of"], ref(c.get("source"))] for c in series or []]
-              for series in counts_col]
+    history = [[[e["status"], e["date"], position.get(e.get("source"), e.get("source"))] for e in events or []]
+               for position, events in zip(positions, _column(facilities, "status_history"))]
+    counts = [[[c["detainees"], c.get("qualifier"), c["as_of"], position.get(c.get("source"), c.get("source"))]
+               for c in series or []] for position, series in zip(positions, counts_col)]
     notes_for_count = list(map(_shown_count_note, counts_col, _column(facilities, "detainees"),
                                _column(facilities, "detainees_qualifier"), as_of_col,
                                _column(facilities, "detainees_source")))
     columns = [
         _column(facilities, "id"), shown, other, [list(a or []) for a in _column(facilities, "aliases")],
-        _column(facilities, "status"), _column(facilities, "status_date"), map(ref, _column(facilities, "status_source")),
+        _column(facilities, "status"), _column(facilities, "status_date"), refs("status_source"),
         [None if d is None else int(d) for d in _column(facilities, "detainees")],
-        _column(facilities, "detainees_qualifier"), as_of_col, map(ref, _column(facilities, "detainees_source")),
-        notes_for_count, _column(facilities, "location_precision"), map(ref, _column(facilities, "location_source")),
+        _column(facilities, "detainees_qualifier"), as_of_col, refs("detainees_source"),
+        notes_for_count, _column(facilities, "location_precision"), refs("location_source"),
         _column(facilities, "operator"), _column(facilities, "facility_type"), places, _column(facilities, "notes"),
-        [[ref(url) for url in urls or []] for urls in _column(facilities, "sources")], history, counts,
+        sources, history, counts,
     ]
     return [list(row) for row in zip(*columns)]
 
@@ -272,11 +257,11 @@ def build_head(facilities, options):
     }
 
 
-def detail_lines(facilities, lang, urls, batch=5000):
+def detail_lines(facilities, lang, batch=5000):
     """The detail rows as text, ``batch`` facilities at a time: one JSON array per line."""
     for start in range(0, len(facilities), batch):
         with gc_paused():
-            rows = detail_rows(facilities.iloc[start:start + batch], lang, urls.__getitem__)
+            rows = detail_rows(facilities.iloc[start:start + batch], lang)
             yield ("\n" if start else "") + _script_safe(b"\n".join(map(orjson.dumps, rows)).decode())
 
 
@@ -294,7 +279,7 @@ class _Bootstrap(MacroElement):
 
     def __init__(self):
         super().__init__()
-        self.ids = {"data": _DATA_ID, "outline": _OUTLINE_ID, "rows": _ROWS_ID, "urls": _URLS_ID}
+        self.ids = {"data": _DATA_ID, "outline": _OUTLINE_ID, "rows": _ROWS_ID}
 
 
 class _Verbatim(Element):
@@ -349,10 +334,9 @@ def page_parts(facilities, options=MapOptions(), batch=5000):
     page = figure.render()
     end = page.rindex("</html>")
     yield page[:end]
-    urls = _UrlTable()
     yield f'<script type="application/x-ndjson" id="{_ROWS_ID}">'
-    yield from detail_lines(facilities, options.lang, urls, batch)
-    yield f'</script>\n<script type="application/json" id="{_URLS_ID}">{json_for_script(urls.urls)}</script>\n'
+    yield from detail_lines(facilities, options.lang, batch)
+    yield "</script>\n"
     yield page[end:]
 
 

@@ -175,15 +175,14 @@ def test_version():
 
 
 def _payload(page):
-    """The page's data: its head, plus "rows" (one list per facility) and "urls" from the blocks after the script."""
+    """The page's data: its head, plus "rows" (one list per facility) from the block after the script."""
     import re
 
     def block(kind, name):
         return re.search(rf'<script type="application/{kind}" id="{name}">(.*?)</script>', page, re.S).group(1)
 
     rows = block("x-ndjson", "gm-rows")
-    return {**json.loads(block("json", "gm-data")), "urls": json.loads(block("json", "gm-urls")),
-            "rows": [json.loads(line) for line in rows.split("\n")] if rows else []}
+    return {**json.loads(block("json", "gm-data")), "rows": [json.loads(line) for line in rows.split("\n")] if rows else []}
 
 
 def test_default_build_joins_the_shipped_counts_and_shows_the_national_total(tmp_path, monkeypatch):
@@ -257,7 +256,9 @@ def test_headline_date_and_total_include_the_national_figures(tmp_path):
     payload = _payload(out.read_text("utf-8"))
     assert payload["as_of"] == "2026-03-01" and payload["national"]["detainees"] == 700
     helicoide = dict(zip(payload["fields"], next(r for r in payload["rows"] if r[0] == "helicoide")))
-    source = payload["urls"][helicoide["count_source"]]
+    source = helicoide["count_source"]
+    if isinstance(source, int):  # cited again: its position in the facility's own sources
+        source = helicoide["sources"][source]
     assert (helicoide["detainees"], source, helicoide["note_count"]) == (65, "https://example.org/b", "JEP")
 
 

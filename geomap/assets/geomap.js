@@ -80,18 +80,19 @@
     this.lines = null; this.cache = [];
   }
 
-  // One facility's details as an object (source URLs resolved); only after the page is parsed.
+  // One facility's details as an object (sources resolved); only once the page is parsed.
   Facilities.prototype.get = function (i) {
     if (this.cache[i]) return this.cache[i];
     if (!this.lines) {
+      // Until then the rows element may hold only part of its text (callers wait with whenParsed).
+      if (document.readyState === "loading") throw new Error("geomap: details are read once the page is parsed");
       this.lines = document.getElementById(this.ids.rows).textContent.split("\n");
-      this.urls = JSON.parse(document.getElementById(this.ids.urls).textContent);
     }
-    var row = JSON.parse(this.lines[i]), urls = this.urls, f = { index: i };
-    function url(v) { return typeof v === "number" ? urls[v] : v; }
+    var row = JSON.parse(this.lines[i]), f = { index: i };
     for (var k = 0; k < this.fields.length; k++) f[this.fields[k]] = row[k];
+    // A source cited in several fields is its position in the facility's own list.
+    function url(v) { return typeof v === "number" ? f.sources[v] : v; }
     URL_FIELDS.forEach(function (key) { f[key] = url(f[key]); });
-    f.sources = f.sources.map(url);
     f.history.forEach(function (h) { h[2] = url(h[2]); });
     f.counts.forEach(function (c) { c[3] = url(c[3]); });
     return (this.cache[i] = f);
