@@ -84,7 +84,13 @@ def test_markers_have_alt_text_and_open_from_the_keyboard(offline_page, small_ma
     marker.focus()
     page.keyboard.press("Enter")
     assert "The Helicoide" in page.inner_text(".leaflet-popup-content")
-    assert page.evaluate("document.activeElement.dataset.id") == "helicoide"  # focus survives the popup's pan
+    # the popup takes the focus (Tab reaches its links), and Escape gives it back to the marker
+    assert page.evaluate("document.activeElement.closest('.leaflet-popup') !== null")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") == "A"
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".leaflet-popup", state="detached", timeout=2000)
+    assert page.evaluate("document.activeElement.dataset.id") == "helicoide"
 
 
 def test_screen_reader_table_lists_every_facility(offline_page, small_map):

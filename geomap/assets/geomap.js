@@ -547,9 +547,23 @@
       if (item.kind === "stack") return fill(t.stack, item.count, t);
       return altText(facilities.get(item.i), t);
     }
+    // A popup opened from the keyboard takes the focus, and gives it back to its marker when closed.
+    var returnFocus = null;
+    function focusPopup() {
+      if (!returnFocus) return;
+      var heading = popup.getElement().querySelector(".gm-popup h3");
+      heading.setAttribute("tabindex", "-1");
+      heading.focus({ preventScroll: true });
+    }
+    map.on("popupclose", function () {
+      var marker = returnFocus && hotspots.querySelector('[data-key="' + returnFocus + '"]');
+      returnFocus = null;
+      if (marker) marker.focus({ preventScroll: true });
+    });
     function openFacility(i) {
       whenParsed(function () {
         popup.setLatLng([facilities.lat[i], facilities.lon[i]]).setContent(popupContent(facilities.get(i), t)).openOn(map);
+        focusPopup();
       });
     }
     function openStack(item) {
@@ -564,6 +578,7 @@
         });
         box.appendChild(list);
         popup.setLatLng([item.lat, item.lon]).setContent(box).openOn(map);
+        focusPopup();
       });
     }
     function activate(item) {
@@ -607,7 +622,11 @@
                                "data-id": item.kind === "facility" ? facilities.get(item.i).id : null });
         L.DomUtil.setPosition(b, L.point(item.x - item.r, item.y - item.r));
         b.style.width = b.style.height = 2 * item.r + "px";
-        b.addEventListener("click", function () { activate(item); });
+        b.addEventListener("click", function (e) {
+          e.stopPropagation(); // the map would take it for a click on empty ground and close the popup
+          returnFocus = e.detail === 0 ? itemKey(item) : null;
+          activate(item);
+        });
         b.addEventListener("focus", function () { showTooltip(item); });
         b.addEventListener("blur", function () { map.closeTooltip(tooltip); });
         frag.appendChild(b);
@@ -649,6 +668,9 @@
     map.on("popupopen", function (e) {
       var close = e.popup.getElement().querySelector(".leaflet-popup-close-button");
       if (close) { close.setAttribute("aria-label", t.close_popup); close.setAttribute("title", t.close_popup); }
+    });
+    popup.on("add", function () {
+      L.DomEvent.on(popup.getElement(), "keydown", function (e) { if (e.key === "Escape") map.closePopup(popup); });
     });
     control("topright", function () { return searchBox(facilities, t, reveal); }).addTo(map);
     control("bottomleft", function () { return legend(data, t, statusCounts, toggle, scale); }).addTo(map);
