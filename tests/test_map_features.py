@@ -304,3 +304,38 @@ def test_crowded_views_leave_the_keyboard_to_the_search_and_table(offline_page, 
     assert page.locator("button.gm-hotspot").count() == 0  # 400 buttons in view would drown a keyboard user
     page.wait_for_selector("#gm-table[data-complete=true]", state="attached")
     assert page.locator("#gm-table tbody tr").count() == 400
+
+
+def test_keyboard_reaches_only_markers_on_screen(offline_page, small_map):
+    page = offline_page.open(small_map)
+    # La Tumba is ~640 px east of the Helicoide here: drawn in the canvas's margin, but off screen
+    page.evaluate("geomapMap.map.setView([10.4894, -66.9099], 15, {animate: false})")
+    assert "la_tumba" in [item["id"] for item in offline_page.items()]
+    assert page.eval_on_selector_all("button.gm-hotspot", "bs => bs.map(b => b.dataset.id)") == ["helicoide"]
+
+
+def test_a_cluster_opened_from_the_keyboard_keeps_the_focus_on_the_map(offline_page, tmp_path):
+    out = tmp_path / "map.html"
+    write_map(read_facilities(SMALL), out)  # clustered
+    page = offline_page.open(out)
+    page.evaluate("geomapMap.map.setZoom(6, {animate: false})")
+    zoom = page.evaluate("geomapMap.map.getZoom()")
+    page.focus("button.gm-hotspot-cluster")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => geomapMap.map.getZoom() > {zoom} && !geomapMap.map._animatingZoom")
+    page.wait_for_function("() => document.activeElement.classList.contains('gm-hotspot')", timeout=3000)
+
+
+def test_escape_closes_the_popup_with_one_listener_however_often_it_opened(offline_page, small_map):
+    page = offline_page.open(small_map)
+    page.evaluate("""() => { const map = geomapMap.map, close = map.closePopup.bind(map);
+                             map.closePopup = p => { window.closes = (window.closes || 0) + 1; return close(p); }; }""")
+    for _ in range(3):
+        page.focus("button.gm-hotspot[data-id=tocoron]")
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".leaflet-popup")
+        page.evaluate("window.closes = 0")
+        page.keyboard.press("Escape")
+        page.wait_for_selector(".leaflet-popup", state="detached")
+    assert page.evaluate("window.closes") == 1
+    assert page.evaluate("document.activeElement.dataset.id") == "tocoron"

@@ -77,16 +77,17 @@
     this.lon = c.lon; this.lat = c.lat; this.status = c.status; this.detainees = c.detainees; this.approximate = c.approximate;
     this.x = new Float64Array(n); this.y = new Float64Array(n);
     for (var i = 0; i < n; i++) { this.x[i] = mercatorX(c.lon[i]); this.y[i] = mercatorY(c.lat[i]); }
-    this.lines = null; this.cache = [];
+    this.lines = null;
   }
 
   // One facility's details as an object (sources resolved); only once the page is parsed.
   Facilities.prototype.get = function (i) {
-    if (this.cache[i]) return this.cache[i];
     if (!this.lines) {
       // Until then the rows element may hold only part of its text (callers wait with whenParsed).
       if (document.readyState === "loading") throw new Error("geomap: details are read once the page is parsed");
-      this.lines = document.getElementById(this.ids.rows).textContent.split("\n");
+      var block = document.getElementById(this.ids.rows);
+      this.lines = block.textContent.split("\n");
+      block.remove(); // the lines hold the text now: the element's copy would double it
     }
     var row = JSON.parse(this.lines[i]), f = { index: i };
     for (var k = 0; k < this.fields.length; k++) f[this.fields[k]] = row[k];
@@ -95,7 +96,7 @@
     URL_FIELDS.forEach(function (key) { f[key] = url(f[key]); });
     f.history.forEach(function (h) { h[2] = url(h[2]); });
     f.counts.forEach(function (c) { c[3] = url(c[3]); });
-    return (this.cache[i] = f);
+    return f; // not cached: parsing one line again costs microseconds, caching 100k objects costs memory
   };
 
   Facilities.prototype.find = function (id) {
@@ -235,7 +236,6 @@
   // One canvas for every marker: Leaflet's canvas renderer (sizing, panning, zoom animation,
   // retina) drawing the view's items instead of one Leaflet layer per facility.
   var FacilityLayer = L.Canvas.extend({
-    options: { padding: 0.5 },
     initialize: function (view, options) {
       L.Canvas.prototype.initialize.call(this, options);
       this.view = view; this.drawn = [];
@@ -611,31 +611,46 @@
     var hotspots = map.createPane("gm-hotspots");
     hotspots.style.zIndex = 450;
     function itemKey(item) { return item.kind === "cluster" ? "c" + item.cluster : item.kind === "stack" ? "s" + item.members[0] : "f" + item.i; }
+    // The focused hotspot's item, kept while a zoom hides the hotspots (hiding drops the focus).
+    function focusedItem() {
+      var key = hotspots.contains(document.activeElement) && document.activeElement.getAttribute("data-key");
+      return key ? layer.drawn.filter(function (item) { return itemKey(item) === key; })[0] : null;
+    }
+    var refocus = null;
     function placeHotspots() {
-      var focused = hotspots.contains(document.activeElement) ? document.activeElement.getAttribute("data-key") : null;
+      var focused = focusedItem() || refocus;
+      refocus = null;
       hotspots.textContent = "";
       hotspots.style.display = "";
-      if (layer.drawn.length > HOTSPOT_LIMIT) return;
-      var frag = document.createDocumentFragment();
-      layer.drawn.forEach(function (item) {
+      // Only markers on screen: the canvas also draws a margin around the view, out of sight.
+      var size = map.getSize(), min = map.containerPointToLayerPoint([0, 0]);
+      var shown = layer.drawn.filter(function (item) {
+        return item.x >= min.x && item.x <= min.x + size.x && item.y >= min.y && item.y <= min.y + size.y;
+      });
+      if (shown.length > HOTSPOT_LIMIT) return;
+      // The focus stays on its marker or, once a cluster has split, goes to the marker nearest to it.
+      var frag = document.createDocumentFragment(), nearest = null, best = Infinity;
+      var target = focused && map.latLngToLayerPoint([focused.lat, focused.lon]);
+      shown.forEach(function (item) {
         var b = el("button", { type: "button", "class": "gm-hotspot gm-hotspot-" + item.kind, "aria-label": describe(item), "data-key": itemKey(item),
                                "data-id": item.kind === "facility" ? facilities.get(item.i).id : null });
         L.DomUtil.setPosition(b, L.point(item.x - item.r, item.y - item.r));
         b.style.width = b.style.height = 2 * item.r + "px";
         b.addEventListener("click", function (e) {
           e.stopPropagation(); // the map would take it for a click on empty ground and close the popup
-          returnFocus = e.detail === 0 ? itemKey(item) : null;
+          returnFocus = e.detail === 0 && item.kind !== "cluster" ? itemKey(item) : null; // a cluster opens no popup
           activate(item);
         });
         b.addEventListener("focus", function () { showTooltip(item); });
         b.addEventListener("blur", function () { map.closeTooltip(tooltip); });
         frag.appendChild(b);
+        var d = !target ? Infinity : itemKey(item) === itemKey(focused) ? -1 : target.distanceTo([item.x, item.y]);
+        if (d < best) { best = d; nearest = b; }
       });
       hotspots.appendChild(frag);
-      var again = focused && hotspots.querySelector('[data-key="' + focused + '"]');
-      if (again) again.focus({ preventScroll: true });
+      if (nearest) nearest.focus({ preventScroll: true });
     }
-    map.on("zoomstart", function () { hotspots.style.display = "none"; });
+    map.on("zoomstart", function () { refocus = focusedItem(); hotspots.style.display = "none"; });
 
     function toggle(status, on) {
       view.shown[STATUS_ORDER.indexOf(status)] = on;
@@ -669,7 +684,7 @@
       var close = e.popup.getElement().querySelector(".leaflet-popup-close-button");
       if (close) { close.setAttribute("aria-label", t.close_popup); close.setAttribute("title", t.close_popup); }
     });
-    popup.on("add", function () {
+    popup.once("add", function () { // its element is made once and kept: one listener
       L.DomEvent.on(popup.getElement(), "keydown", function (e) { if (e.key === "Escape") map.closePopup(popup); });
     });
     control("topright", function () { return searchBox(facilities, t, reveal); }).addTo(map);
