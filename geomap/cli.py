@@ -100,14 +100,16 @@ def validate(path):
 @click.option("--subtitle", help="Line under the headline.")
 @click.option("--embed", is_flag=True, help="Chrome-free layout that fills an iframe (see `geomap embed`).")
 @click.option("--no-cluster", is_flag=True, help="Draw every marker, never group nearby ones.")
+@click.option("--timeline/--no-timeline", default=None,
+              help="A date slider that moves the map back through every dated change  [default: on up to 2,000 facilities].")
 @click.option("--cdn", is_flag=True, help="Link the same pinned Leaflet files from jsDelivr instead of inlining them.")
 @click.option("--no-tiles", is_flag=True, help="No OpenStreetMap base map: country outlines only (fully offline).")
 @click.option("--png", "png_path", type=click.Path(dir_okay=False), help="Also save a PNG of the map here (1200x630).")
 @click.option("--geocode", "geocode_first", is_flag=True, help="Locate facilities without coordinates first (INPUT may be a CSV; see `geomap geocode`).")
 @geocode_options
 @click.pass_context
-def build(ctx, input_path, output, counts_path, as_of, lang, title, subtitle, embed, no_cluster, cdn, no_tiles, png_path,
-          geocode_first, **geocode_settings):
+def build(ctx, input_path, output, counts_path, as_of, lang, title, subtitle, embed, no_cluster, timeline, cdn, no_tiles,
+          png_path, geocode_first, **geocode_settings):
     """Validate INPUT and write a self-contained interactive map.
 
     INPUT defaults to data/facilities.geojson, joined with data/counts.csv. The
@@ -124,7 +126,7 @@ def build(ctx, input_path, output, counts_path, as_of, lang, title, subtitle, em
     from .render import MapOptions, write_map
 
     options = MapOptions(lang=lang, title=title, subtitle=subtitle, as_of=as_of, embed=embed,
-                         cluster=not no_cluster, cdn=cdn, tiles=not no_tiles)
+                         cluster=not no_cluster, timeline=timeline, cdn=cdn, tiles=not no_tiles)
     unlocated = []
     if geocode_first:
         facilities, unlocated = _geocoded(input_path, geocode_settings)

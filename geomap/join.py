@@ -224,6 +224,12 @@ def as_of_view(facilities, as_of):
     return join_counts(facilities, pd.DataFrame(columns=COLUMNS, dtype=object), as_of)[0]
 
 
+def facility_as_of(facility, as_of):
+    """One facility (a dict with :data:`COUNT_FIELDS`, :data:`STATUS_FIELDS` and ``id``) as it
+    stood on ``as_of``: its current figure and status re-picked by the rules of :func:`join_counts`."""
+    return {**_count_fields(facility, [], as_of, {}), **_status_fields(facility, [], as_of)}
+
+
 def parse_as_of(as_of):
     """``--as-of`` as ISO text (date or month), or :class:`InputError` naming the fix."""
     try:

@@ -59,6 +59,7 @@ class MapOptions:
     as_of: str | None = None
     embed: bool = False
     cluster: bool = True
+    timeline: bool | None = None  # the date slider; None: on up to timeline.AUTO_LIMIT facilities
     cdn: bool = False
     tiles: bool = True
     static: bool = False  # a picture, not a page: no zoom, search or full-screen buttons
@@ -153,7 +154,7 @@ DETAIL_FIELDS = ("id", "name", "other_name", "aliases", "status", "status_date",
                  "facility_type", "place", "notes", "sources", "history", "counts")
 #: Statuses in legend order; the head's status column holds their positions in this list.
 STATUS_ORDER = tuple(STATUS_COLOURS)
-_ROWS_ID = "gm-rows"
+_ROWS_ID, _TIMELINE_ID = "gm-rows", "gm-timeline"
 
 
 def _column(facilities, name):
@@ -258,6 +259,14 @@ def build_head(facilities, options):
     }
 
 
+def time_view(facilities, options):
+    """The time view's data (:func:`geomap.timeline.timeline`) when the map gets one, else None."""
+    from .timeline import AUTO_LIMIT, timeline
+
+    wanted = options.timeline if options.timeline is not None else len(facilities) <= AUTO_LIMIT
+    return timeline(facilities, data_as_of(facilities, options)) if wanted and not options.static else None
+
+
 def detail_lines(facilities, lang, batch=5000):
     """The detail rows as text, ``batch`` facilities at a time: one JSON array per line."""
     for start in range(0, len(facilities), batch):
@@ -280,7 +289,7 @@ class _Bootstrap(MacroElement):
 
     def __init__(self):
         super().__init__()
-        self.ids = {"data": _DATA_ID, "outline": _OUTLINE_ID, "rows": _ROWS_ID}
+        self.ids = {"data": _DATA_ID, "outline": _OUTLINE_ID, "rows": _ROWS_ID, "timeline": _TIMELINE_ID}
 
 
 class _Verbatim(Element):
@@ -315,6 +324,12 @@ def page_parts(facilities, options=MapOptions(), batch=5000):
     details are still being read and is written without ever being one giant string.
     """
     head = build_head(facilities, options)
+    # The slider and the legend need the dates, statuses and largest figure up front; the
+    # states only once the slider moves: they follow the rows.
+    view = time_view(facilities, options)
+    states = [state for changes in view["states"] for state in changes] if view else []
+    head["timeline"] = view and {"dates": view.pop("dates"), "statuses": sorted({state[1] for state in states}),
+                                 "max_detainees": max((state[4] or 0 for state in states), default=0)}
     figure = folium.Figure(title=html.escape(head["title"]))
     figure.header.add_child(_Verbatim(
         f'<meta http-equiv="Content-Security-Policy" content="{_content_security_policy(options)}">'), name="csp")
@@ -338,6 +353,8 @@ def page_parts(facilities, options=MapOptions(), batch=5000):
     yield f'<script type="application/x-ndjson" id="{_ROWS_ID}">'
     yield from detail_lines(facilities, options.lang, batch)
     yield "</script>\n"
+    if view:
+        yield f'<script type="application/json" id="{_TIMELINE_ID}">{json_for_script(view)}</script>\n'
     yield page[end:]
 
 

@@ -339,3 +339,51 @@ def test_escape_closes_the_popup_with_one_listener_however_often_it_opened(offli
         page.wait_for_selector(".leaflet-popup", state="detached")
     assert page.evaluate("window.closes") == 1
     assert page.evaluate("document.activeElement.dataset.id") == "tocoron"
+
+
+def _page_state(page):
+    """What a reader sees of the data: headline date and total, legend counts, El Helicoide's popup."""
+    page.evaluate("geomapMap.reveal(geomapMap.facilities.find('helicoide'))")
+    popup = page.inner_text(".leaflet-popup-content .gm-popup dl")
+    return {"headline": page.inner_text(".gm-meta") + " | " + page.inner_text(".gm-national"),
+            "legend": page.eval_on_selector_all(".gm-legend-row[data-status]",
+                                                "rows => rows.map(r => r.dataset.status + ' ' + r.innerText.trim())"),
+            "popup": popup.split("OPERATOR")[0]}
+
+
+def test_time_view_shows_each_date_as_a_build_as_of_that_date(offline_page, tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "map.html"
+    assert CliRunner().invoke(main, ["build", "-o", str(out)]).exit_code == 0  # default data: timeline on
+    page = offline_page.open(out)
+    assert "(latest)" in page.inner_text(".gm-timeline")
+    dates = json.loads(page.eval_on_selector("#gm-data", "e => e.textContent"))["timeline"]["dates"]
+    for date in ("2025-01-09", "2026-01-09", dates[-2]):
+        stop = dates.index(date)
+        page.fill("#gm-timeline-input", str(stop))
+        page.wait_for_function(f"() => document.querySelector('.gm-asof').textContent.endsWith('{date}')")
+        moved = _page_state(page)
+        built = tmp_path / f"as-of-{date}.html"
+        assert CliRunner().invoke(main, ["build", "--as-of", date, "--no-timeline", "-o", str(built)]).exit_code == 0
+        expected = _page_state(offline_page.open(built))
+        legend = [row.split(" ", 1) for row in moved["legend"]]
+        # the moved page keeps a row for every status of any date; counts must agree where both show one
+        assert {s: text for s, text in legend if not text.endswith("(0)")} == dict(row.split(" ", 1) for row in expected["legend"])
+        assert moved["headline"] == expected["headline"] and moved["popup"] == expected["popup"], date
+        page = offline_page.open(out)
+    assert offline_page.errors == []
+
+
+def test_time_view_is_spanish_and_keyboard_operable(offline_page, tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "mapa.html"
+    assert CliRunner().invoke(main, ["build", "--lang", "es", "-o", str(out)]).exit_code == 0
+    page = offline_page.open(out)
+    slider = page.locator("#gm-timeline-input")
+    assert page.inner_text(".gm-timeline label").startswith("Mapa al ")
+    assert "(lo más reciente)" in slider.get_attribute("aria-valuetext")
+    slider.focus()
+    page.keyboard.press("Home")  # the first date: before almost every figure
+    page.wait_for_function("() => !document.querySelector('.gm-asof').textContent.includes('2026')")
+    assert slider.get_attribute("aria-valuetext") == page.inner_text(".gm-timeline-date")
+    assert "Datos al" in page.inner_text(".gm-meta")

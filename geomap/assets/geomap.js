@@ -91,6 +91,12 @@
     }
     var row = JSON.parse(this.lines[i]), f = { index: i };
     for (var k = 0; k < this.fields.length; k++) f[this.fields[k]] = row[k];
+    var state = this.states && this.states[i];
+    if (state) { // the time view's date: status and figure as they stood then
+      if (state[4] !== f.detainees || state[6] !== f.as_of) f.note_count = null;
+      f.status = state[1]; f.status_date = state[2]; f.status_source = state[3];
+      f.detainees = state[4]; f.qualifier = state[5]; f.as_of = state[6]; f.count_source = state[7];
+    }
     // A source cited in several fields is its position in the facility's own list.
     function url(v) { return typeof v === "number" ? f.sources[v] : v; }
     URL_FIELDS.forEach(function (key) { f[key] = url(f[key]); });
@@ -108,15 +114,20 @@
   function View(facilities, clustered, scale, locale) {
     this.facilities = facilities; this.clustered = clustered; this.locale = locale;
     this.shown = STATUS_ORDER.map(function () { return true; });
+    this.scale = scale;
     this.radius = new Float32Array(facilities.length);
-    for (var i = 0; i < facilities.length; i++) {
-      var d = facilities.detainees[i];
-      this.radius[i] = d === null ? NO_COUNT_RADIUS : scale.radius(d);
-    }
+    this.measure();
     this.fills = {}; this.sprites = {};
     STATUS_ORDER.forEach(function (s) { this.fills[s] = [rgba(COLOURS[s], 0.75), rgba(COLOURS[s], 0.15)]; }, this);
     this.rebuild();
   }
+
+  View.prototype.measure = function () {
+    for (var i = 0; i < this.facilities.length; i++) {
+      var d = this.facilities.detainees[i];
+      this.radius[i] = d === null ? NO_COUNT_RADIUS : this.scale.radius(d);
+    }
+  };
 
   // Group the shown facilities by exact position, then index the positions for clustering.
   View.prototype.rebuild = function () {
@@ -349,19 +360,23 @@
     var box = el("header", { "class": "gm-headline leaflet-control", role: "region", "aria-label": t.about_map });
     box.appendChild(el("h1", null, data.title));
     if (data.subtitle) box.appendChild(el("p", { "class": "gm-subtitle" }, data.subtitle));
-    var meta = el("p", { "class": "gm-meta" });
-    if (data.as_of) meta.appendChild(el("span", { "class": "gm-asof" }, t.data_as_of + " " + data.as_of));
-    box.appendChild(meta);
-    if (data.national) {
-      var n = data.national, q = t.qualifier[n.qualifier || "exact"];
-      var p = el("p", { "class": "gm-national" });
-      p.appendChild(el("strong", null, t.national_total + ": " + (q ? q + " " : "") + n.detainees.toLocaleString(t.locale)));
-      p.appendChild(document.createTextNode(" " + t.as_of + " " + n.as_of + " "));
-      if (n.source) p.appendChild(link(n.source, "(" + t.source + ")"));
-      box.appendChild(p);
-    }
+    box.appendChild(el("p", { "class": "gm-meta" }));
+    box.appendChild(el("p", { "class": "gm-national" }));
+    dated(box, t, data.as_of, data.national);
     box.appendChild(el("p", { "class": "gm-credits" }, t.credits_sources + " " + (data.options.tiles ? t.credits_tiles + " " : "") + t.credits_outline));
     return box;
+  }
+
+  // The headline's date and nationwide total (again when the time view moves).
+  function dated(box, t, asOf, n) {
+    var meta = box.querySelector(".gm-meta"), p = box.querySelector(".gm-national");
+    meta.textContent = ""; p.textContent = "";
+    if (asOf) meta.appendChild(el("span", { "class": "gm-asof" }, t.data_as_of + " " + asOf));
+    if (!n || n.detainees === null || n.detainees === undefined) return;
+    var q = t.qualifier[n.qualifier || "exact"];
+    p.appendChild(el("strong", null, t.national_total + ": " + (q ? q + " " : "") + n.detainees.toLocaleString(t.locale)));
+    p.appendChild(document.createTextNode(" " + t.as_of + " " + n.as_of + " "));
+    if (n.source) p.appendChild(link(n.source, "(" + t.source + ")"));
   }
 
   function legend(data, t, statusCounts, toggle, scale) {
@@ -371,13 +386,16 @@
     details.appendChild(el("summary", null, t.legend));
     details.appendChild(el("h2", null, t.legend_status));
     STATUS_ORDER.forEach(function (s) {
-      if (!statusCounts[s]) return;
+      if (!(s in statusCounts)) return;
       var label = el("label", { "class": "gm-legend-row", "data-status": s });
       var box = el("input", { type: "checkbox", checked: "" });
       box.addEventListener("change", function () { toggle(s, box.checked); });
       label.appendChild(box);
       label.appendChild(symbol(s, 7, false));
-      label.appendChild(document.createTextNode(" " + t.status_names[s] + " (" + statusCounts[s] + ")"));
+      var text = el("span", null, " " + t.status_names[s] + " (");
+      text.appendChild(el("span", { "class": "gm-legend-count" }, statusCounts[s]));
+      text.appendChild(document.createTextNode(")"));
+      label.appendChild(text);
       details.appendChild(label);
     });
     if (scale.max > 0) {
@@ -528,6 +546,11 @@
       south = Math.min(south, facilities.lat[i]); north = Math.max(north, facilities.lat[i]);
       west = Math.min(west, facilities.lon[i]); east = Math.max(east, facilities.lon[i]);
     }
+    var timeline = data.timeline; // its states are read when the slider first moves
+    if (timeline) { // sizes and legend rows hold for every date
+      max = Math.max(max, timeline.max_detainees);
+      timeline.statuses.forEach(function (s) { if (!(s in statusCounts)) statusCounts[s] = 0; });
+    }
     var scale = {
       max: max,
       radius: function (v) { return max > 0 ? Math.max(MIN_RADIUS, MAX_RADIUS * Math.sqrt(v / max)) : NO_COUNT_RADIUS; },
@@ -677,6 +700,38 @@
       if (!keepClosed) openFacility(i);
     }
 
+    // The time view: the map, legend, headline, popups and table as they stood at a date.
+    var baseStatus = facilities.status.slice(), baseDetainees = facilities.detainees.slice(), table = null;
+    function showDate(stop) {
+      if (!timeline.states) L.extend(timeline, JSON.parse(document.getElementById(ids.timeline).textContent));
+      var latest = stop === timeline.dates.length - 1, codes = {};
+      STATUS_ORDER.forEach(function (s, code) { codes[s] = code; });
+      facilities.states = latest ? null : timeline.states.map(function (states) {
+        for (var k = states.length - 1; k > 0 && states[k][0] > stop; k--);
+        return states[k];
+      });
+      for (var i = 0; i < n; i++) {
+        var state = facilities.states && facilities.states[i];
+        facilities.status[i] = state ? codes[state[1]] : baseStatus[i];
+        facilities.detainees[i] = state ? state[4] : baseDetainees[i];
+      }
+      view.measure(); view.rebuild(); layer._updatePaths();
+      var counts = {};
+      for (i = 0; i < n; i++) counts[STATUS_ORDER[facilities.status[i]]] = (counts[STATUS_ORDER[facilities.status[i]]] || 0) + 1;
+      document.querySelectorAll(".gm-legend-row[data-status]").forEach(function (row) {
+        row.querySelector(".gm-legend-count").textContent = counts[row.getAttribute("data-status")] || 0;
+      });
+      var national = data.national;
+      if (!latest) {
+        for (var k = timeline.national.length - 1; k >= 0 && timeline.national[k][0] > stop; k--);
+        var figure = timeline.national[k];
+        national = figure && { detainees: figure[1], qualifier: figure[2], as_of: figure[3], source: figure[4] };
+      }
+      dated(document.querySelector(".gm-headline"), t, latest ? data.as_of : timeline.dates[stop], national);
+      map.closePopup();
+      if (table) { var fresh = screenReaderTable(facilities, t, reveal); table.replaceWith(fresh); table = fresh; }
+    }
+
     control("topleft", function () { return headline(data, t); }).addTo(map);
     map.zoomControl.remove(); // Leaflet's own is English-only; the full-screen button joins the new one
     map.zoomControl = L.control.zoom({ position: "topleft", zoomInTitle: t.zoom_in, zoomOutTitle: t.zoom_out }).addTo(map);
@@ -689,6 +744,7 @@
     });
     control("topright", function () { return searchBox(facilities, t, reveal); }).addTo(map);
     control("bottomleft", function () { return legend(data, t, statusCounts, toggle, scale); }).addTo(map);
+    if (timeline) control("topright", function () { return timeControl(timeline.dates, t, showDate); }).addTo(map);
     L.control.scale({ position: "bottomright" }).addTo(map);
     if (L.Control.FullScreen) new L.Control.FullScreen({ position: "topleft", title: t.fullscreen, titleCancel: t.fullscreen_exit }).addTo(map);
     map.attributionControl.setPrefix('<a href="https://leafletjs.com" rel="noopener noreferrer">Leaflet</a>');
@@ -717,10 +773,32 @@
     whenParsed(function () {
       placeHotspots();
       layer.on("drawn", placeHotspots);
-      document.body.appendChild(screenReaderTable(facilities, t, reveal));
+      table = screenReaderTable(facilities, t, reveal);
+      document.body.appendChild(table);
       performance.mark("geomap:ready");
       document.documentElement.setAttribute("data-geomap-ready", "true");
     });
+  }
+
+  // A slider over the dates at which the data changes; the last is the map as built.
+  function timeControl(dates, t, showDate) {
+    var box = el("div", { "class": "gm-timeline leaflet-control" }), id = "gm-timeline-input", last = dates.length - 1;
+    var label = el("label", { "for": id }, t.timeline + " ");
+    var shown = el("output", { "for": id, "class": "gm-timeline-date" }, dates[last]);
+    label.appendChild(shown);
+    var input = el("input", { id: id, type: "range", min: 0, max: last, step: 1, value: last, "aria-valuetext": dates[last] });
+    var pending = null;
+    input.addEventListener("input", function () {
+      var stop = Number(input.value);
+      shown.textContent = dates[stop] + (stop === last ? " (" + t.timeline_latest + ")" : "");
+      input.setAttribute("aria-valuetext", shown.textContent);
+      clearTimeout(pending);
+      pending = setTimeout(function () { whenParsed(function () { showDate(stop); }); }, 120); // once the slider rests
+    });
+    shown.textContent += " (" + t.timeline_latest + ")";
+    input.setAttribute("aria-valuetext", shown.textContent);
+    box.appendChild(label); box.appendChild(input);
+    return box;
   }
 
   // Keep markers clear of the headline (top) and the legend (bottom left), within reason on small screens.

@@ -1,0 +1,68 @@
+"""The map's time view: each facility as it stood at every date its data changes.
+
+States are picked by the join's own rules (the code behind ``--as-of``), so the page
+moved back to a date shows what ``geomap build --as-of DATE`` shows for that date.
+"""
+
+from .join import COUNT_FIELDS, STATUS_FIELDS, _cutoff, current_figure, date_key, facility_as_of
+
+#: Facilities up to which a map gets its time view unless asked otherwise (``--timeline``): the
+#: states take ~0.15 ms per facility to pick, and past a few thousand facilities the slider has
+#: thousands of stops, one a day, which no reader can step through.
+AUTO_LIMIT = 2_000
+#: A date before every source: what a facility showed before its first dated event.
+_BEFORE = "0001-01-01"
+#: Facility state fields, in the order of each state list after its stop index.
+STATE_FIELDS = ("status", "status_date", "status_source", "detainees", "detainees_qualifier", "detainees_as_of",
+                "detainees_source")
+
+
+def _own_dates(facility):
+    """Every date at which this facility's status or figure can change."""
+    dates = [event["date"] for event in facility["status_history"] or []]
+    dates += [count["as_of"] for count in facility["detainee_counts"] or []]
+    dates += [facility[field] for field in ("status_date", "detainees_as_of") if facility[field]]
+    return dates
+
+
+def _state(facility, as_of):
+    fields = facility_as_of(facility, as_of)
+    return [fields[field] for field in STATE_FIELDS]
+
+
+def timeline(facilities, as_of=None):
+    """The time view's data, or None when the map has fewer than two dates to move between.
+
+    ``{"dates": [...], "states": [...], "national": [...]}``: ``dates`` are the slider's stops
+    (ISO days or months, oldest first, none after ``as_of``); ``states[i]`` lists facility i's
+    states as ``[stop, *STATE_FIELDS]`` where it changes (stop -1: before its first date);
+    ``national`` lists ``[stop, detainees, qualifier, as_of, source]`` of the nationwide total.
+    """
+    records = facilities[list(COUNT_FIELDS + STATUS_FIELDS + ("id",))].to_dict("records")
+    totals = facilities.attrs.get("national_totals") or []
+    cutoff = _cutoff(as_of)
+    stops = {}  # date_key -> text; a day is preferred to the month ending on it
+    for text in [d for record in records for d in _own_dates(record)] + [total["as_of"] for total in totals]:
+        key = date_key(text)
+        if (cutoff is None or key <= cutoff) and (key not in stops or len(stops[key]) == 7):
+            stops[key] = text
+    keys = sorted(stops)
+    if len(keys) < 2:
+        return None
+    stop_of = {key: index for index, key in enumerate(keys)}
+    states = []
+    for record in records:
+        changes = [[-1, *_state(record, _BEFORE)]]
+        for stop in sorted({stop_of[date_key(d)] for d in _own_dates(record) if date_key(d) in stop_of}):
+            state = _state(record, stops[keys[stop]])
+            if state != changes[-1][1:]:
+                changes.append([stop, *state])
+        states.append(changes)
+    national, shown = [], None
+    for stop, key in enumerate(keys):
+        figure = current_figure(totals, stops[key])
+        value = figure and [figure["detainees"], figure.get("qualifier"), figure["as_of"], figure.get("source")]
+        if value != shown:
+            national.append([stop, *(value or [None] * 4)])
+            shown = value
+    return {"dates": [stops[key] for key in keys], "states": states, "national": national}

@@ -1,0 +1,51 @@
+"""The time view's data: each facility's state at every stop is the --as-of rule's answer."""
+
+import pytest
+
+from geomap.join import COUNT_FIELDS, STATUS_FIELDS, facility_as_of, join_file
+from geomap.load import read_facilities
+from geomap.timeline import STATE_FIELDS, timeline
+
+from conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def joined():
+    return join_file(read_facilities(REPO / "data/facilities.geojson"), REPO / "data/counts.csv")[0]
+
+
+def _state_at(states, stop):
+    return [state for state in states if state[0] <= stop][-1][1:]
+
+
+def test_every_stop_shows_what_as_of_that_date_shows(joined):
+    view = timeline(joined)
+    records = joined[list(COUNT_FIELDS + STATUS_FIELDS + ("id",))].to_dict("records")
+    assert len(view["dates"]) > 10 and len(view["states"]) == len(records)
+    for stop, date in enumerate(view["dates"]):
+        for record, states in zip(records, view["states"]):
+            expected = facility_as_of(record, date)
+            assert _state_at(states, stop) == [expected[field] for field in STATE_FIELDS], (record["id"], date)
+
+
+def test_stops_end_at_as_of_and_are_in_order(joined):
+    from geomap.join import date_key
+
+    view = timeline(joined, "2026-01-15")
+    keys = [date_key(d) for d in view["dates"]]
+    assert keys == sorted(set(keys)) and max(view["dates"]) <= "2026-01-15"
+    # the nationwide total at the last stop is the one a build --as-of 2026-01-15 shows in its headline
+    from geomap.join import current_figure
+
+    expected = current_figure(joined.attrs["national_totals"], "2026-01-15")
+    assert view["national"][-1][1:] == [expected["detainees"], expected["qualifier"], expected["as_of"], expected["source"]]
+
+
+def test_no_time_view_without_two_dates(joined):
+    undated = joined.iloc[:1].copy()
+    undated.attrs = {}
+    for field in ("status_history", "detainee_counts"):
+        undated[field] = [[]]
+    for field in ("status_date", "detainees_as_of"):
+        undated[field] = [None]
+    assert timeline(undated) is None
