@@ -25,9 +25,12 @@ def _own_dates(facility):
     return dates
 
 
-def _state(facility, as_of):
+def _state(facility, as_of, positions):
+    """The facility's :data:`STATE_FIELDS` on ``as_of``; a source that is one of its own ``sources``
+    is its position there (as in the page's detail rows)."""
     fields = facility_as_of(facility, as_of)
-    return [fields[field] for field in STATE_FIELDS]
+    return [positions.get(fields[field], fields[field]) if field.endswith("_source") else fields[field]
+            for field in STATE_FIELDS]
 
 
 def timeline(facilities, as_of=None):
@@ -35,10 +38,11 @@ def timeline(facilities, as_of=None):
 
     ``{"dates": [...], "states": [...], "national": [...]}``: ``dates`` are the slider's stops
     (ISO days or months, oldest first, none after ``as_of``); ``states[i]`` lists facility i's
-    states as ``[stop, *STATE_FIELDS]`` where it changes (stop -1: before its first date);
+    states as ``[stop, *STATE_FIELDS]`` where it changes (stop -1: before its first date; a
+    source that is one of the facility's ``sources`` as its position there);
     ``national`` lists ``[stop, detainees, qualifier, as_of, source]`` of the nationwide total.
     """
-    records = facilities[list(COUNT_FIELDS + STATUS_FIELDS + ("id",))].to_dict("records")
+    records = facilities[list(COUNT_FIELDS + STATUS_FIELDS + ("id", "sources"))].to_dict("records")
     totals = facilities.attrs.get("national_totals") or []
     cutoff = _cutoff(as_of)
     stops = {}  # date_key -> text; a day is preferred to the month ending on it
@@ -52,9 +56,10 @@ def timeline(facilities, as_of=None):
     stop_of = {key: index for index, key in enumerate(keys)}
     states = []
     for record in records:
-        changes = [[-1, *_state(record, _BEFORE)]]
+        positions = {url: k for k, url in enumerate(record["sources"] or [])}
+        changes = [[-1, *_state(record, _BEFORE, positions)]]
         for stop in sorted({stop_of[date_key(d)] for d in _own_dates(record) if date_key(d) in stop_of}):
-            state = _state(record, stops[keys[stop]])
+            state = _state(record, stops[keys[stop]], positions)
             if state != changes[-1][1:]:
                 changes.append([stop, *state])
         states.append(changes)

@@ -348,7 +348,8 @@ def _page_state(page):
     return {"headline": page.inner_text(".gm-meta") + " | " + page.inner_text(".gm-national"),
             "legend": page.eval_on_selector_all(".gm-legend-row[data-status]",
                                                 "rows => rows.map(r => r.dataset.status + ' ' + r.innerText.trim())"),
-            "popup": popup.split("OPERATOR")[0]}
+            "popup": popup.split("OPERATOR")[0],
+            "links": page.eval_on_selector_all(".leaflet-popup-content .gm-popup dd a", "links => links.map(a => a.href)")}
 
 
 def test_time_view_shows_each_date_as_a_build_as_of_that_date(offline_page, tmp_path, monkeypatch):
@@ -370,6 +371,7 @@ def test_time_view_shows_each_date_as_a_build_as_of_that_date(offline_page, tmp_
         # the moved page keeps a row for every status of any date; counts must agree where both show one
         assert {s: text for s, text in legend if not text.endswith("(0)")} == dict(row.split(" ", 1) for row in expected["legend"])
         assert moved["headline"] == expected["headline"] and moved["popup"] == expected["popup"], date
+        assert moved["links"] == expected["links"] and moved["links"], date
         page = offline_page.open(out)
     assert offline_page.errors == []
 

@@ -14,18 +14,21 @@ def joined():
     return join_file(read_facilities(REPO / "data/facilities.geojson"), REPO / "data/counts.csv")[0]
 
 
-def _state_at(states, stop):
-    return [state for state in states if state[0] <= stop][-1][1:]
+def _state_at(states, stop, sources):
+    """The state in effect at ``stop``, with sources given by position resolved."""
+    state = [state for state in states if state[0] <= stop][-1][1:]
+    return [sources[value] if field.endswith("_source") and isinstance(value, int) else value
+            for field, value in zip(STATE_FIELDS, state)]
 
 
 def test_every_stop_shows_what_as_of_that_date_shows(joined):
     view = timeline(joined)
-    records = joined[list(COUNT_FIELDS + STATUS_FIELDS + ("id",))].to_dict("records")
+    records = joined[list(COUNT_FIELDS + STATUS_FIELDS + ("id", "sources"))].to_dict("records")
     assert len(view["dates"]) > 10 and len(view["states"]) == len(records)
     for stop, date in enumerate(view["dates"]):
         for record, states in zip(records, view["states"]):
             expected = facility_as_of(record, date)
-            assert _state_at(states, stop) == [expected[field] for field in STATE_FIELDS], (record["id"], date)
+            assert _state_at(states, stop, record["sources"]) == [expected[field] for field in STATE_FIELDS], (record["id"], date)
 
 
 def test_stops_end_at_as_of_and_are_in_order(joined):
