@@ -26,11 +26,15 @@ def _own_dates(facility):
 
 
 def _state(facility, as_of, positions):
-    """The facility's :data:`STATE_FIELDS` on ``as_of``; a source that is one of its own ``sources``
-    is its position there (as in the page's detail rows)."""
+    """The facility's :data:`STATE_FIELDS` on ``as_of`` and the note of the figure shown then (the
+    popup shows it, as a build ``--as-of`` does); a source that is one of its own ``sources`` is its
+    position there (as in the page's detail rows)."""
+    from .render import _shown_count_note
+
     fields = facility_as_of(facility, as_of)
+    note = _shown_count_note(fields["detainee_counts"], *(fields[field] for field in STATE_FIELDS[3:]))
     return [positions.get(fields[field], fields[field]) if field.endswith("_source") else fields[field]
-            for field in STATE_FIELDS]
+            for field in STATE_FIELDS] + [note]
 
 
 def timeline(facilities, as_of=None):
@@ -38,7 +42,7 @@ def timeline(facilities, as_of=None):
 
     ``{"dates": [...], "states": [...], "national": [...]}``: ``dates`` are the slider's stops
     (ISO days or months, oldest first, none after ``as_of``); ``states[i]`` lists facility i's
-    states as ``[stop, *STATE_FIELDS]`` where it changes (stop -1: before its first date; a
+    states as ``[stop, *STATE_FIELDS, note]`` where it changes (stop -1: before its first date; a
     source that is one of the facility's ``sources`` as its position there);
     ``national`` lists ``[stop, detainees, qualifier, as_of, source]`` of the nationwide total.
     """

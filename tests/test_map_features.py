@@ -389,3 +389,37 @@ def test_time_view_is_spanish_and_keyboard_operable(offline_page, tmp_path, monk
     page.wait_for_function("() => !document.querySelector('.gm-asof').textContent.includes('2026')")
     assert slider.get_attribute("aria-valuetext") == page.inner_text(".gm-timeline-date")
     assert "Datos al" in page.inner_text(".gm-meta")
+
+
+def test_time_view_popup_shows_the_note_of_the_figure_of_that_date(offline_page, tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "map.html"
+    assert CliRunner().invoke(main, ["build", "-o", str(out)]).exit_code == 0
+    page = offline_page.open(out)
+    dates = json.loads(page.eval_on_selector("#gm-data", "e => e.textContent"))["timeline"]["dates"]
+    page.fill("#gm-timeline-input", str(dates.index("2025-01-09")))  # Tocorón: Foro Penal's 800 of 2024-11
+    page.wait_for_function("() => document.querySelector('.gm-asof').textContent.endsWith('2025-01-09')")
+    offline_page.reveal("tocoron")
+    popup = page.inner_text(".leaflet-popup-content")
+    assert "at least 800" in popup and "Foro Penal: after 86 verified releases" in popup
+    assert "Efecto Cocuyo" not in popup  # the note of the figure shown at the latest date
+
+
+def test_moving_the_slider_keeps_the_focus_on_it_when_it_closes_a_keyboard_popup(offline_page, tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    out = tmp_path / "map.html"
+    assert CliRunner().invoke(main, ["build", "-o", str(out)]).exit_code == 0
+    page = offline_page.open(out)
+    offline_page.reveal("tocoron", keep_closed=True)
+    page.focus("button.gm-hotspot[data-id=tocoron]")
+    page.keyboard.press("Enter")  # from the keyboard: the popup gives the focus back to its marker when closed
+    page.wait_for_selector(".leaflet-popup")
+    slider = page.locator("#gm-timeline-input")
+    last = int(slider.get_attribute("max"))
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_selector(".leaflet-popup", state="detached")
+    assert page.evaluate("document.activeElement.id") == "gm-timeline-input"
+    page.keyboard.press("ArrowLeft")  # the next key still moves the slider
+    assert slider.input_value() == str(last - 2)
+    assert offline_page.errors == []

@@ -52,3 +52,12 @@ def test_no_time_view_without_two_dates(joined):
     for field in ("status_date", "detainees_as_of"):
         undated[field] = [None]
     assert timeline(undated) is None
+
+
+def test_each_state_carries_the_note_of_the_figure_it_shows(joined):
+    # Tocorón showed Foro Penal's 800 (with its note) until Efecto Cocuyo's 100 of 2025-08-08
+    view = timeline(joined)
+    tocoron = view["states"][list(joined["id"]).index("tocoron")]
+    notes = {state[STATE_FIELDS.index("detainees") + 1]: state[-1] for state in tocoron}
+    assert notes[800].startswith("Foro Penal: after 86 verified releases")
+    assert notes[100].startswith("Efecto Cocuyo:") and notes[None] is None

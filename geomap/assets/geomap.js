@@ -93,9 +93,8 @@
     for (var k = 0; k < this.fields.length; k++) f[this.fields[k]] = row[k];
     var state = this.states && this.states[i];
     if (state) { // the time view's date: status and figure as they stood then
-      if (state[4] !== f.detainees || state[6] !== f.as_of) f.note_count = null;
       f.status = state[1]; f.status_date = state[2]; f.status_source = state[3];
-      f.detainees = state[4]; f.qualifier = state[5]; f.as_of = state[6]; f.count_source = state[7];
+      f.detainees = state[4]; f.qualifier = state[5]; f.as_of = state[6]; f.count_source = state[7]; f.note_count = state[8];
     }
     // A source cited in several fields is its position in the facility's own list.
     function url(v) { return typeof v === "number" ? f.sources[v] : v; }
@@ -728,6 +727,7 @@
         national = figure && { detainees: figure[1], qualifier: figure[2], as_of: figure[3], source: figure[4] };
       }
       dated(document.querySelector(".gm-headline"), t, latest ? data.as_of : timeline.dates[stop], national);
+      returnFocus = null; // the reader is on the slider: closing the popup must not pull the focus to its marker
       map.closePopup();
       if (table) { var fresh = screenReaderTable(facilities, t, reveal); table.replaceWith(fresh); table = fresh; }
     }
@@ -744,8 +744,9 @@
     });
     control("topright", function () { return searchBox(facilities, t, reveal); }).addTo(map);
     control("bottomleft", function () { return legend(data, t, statusCounts, toggle, scale); }).addTo(map);
-    if (timeline) control("topright", function () { return timeControl(timeline.dates, t, showDate); }).addTo(map);
     L.control.scale({ position: "bottomright" }).addTo(map);
+    // Bottom right, above the scale (added after it): at the top it would cover the headline on narrow screens.
+    if (timeline) control("bottomright", function () { return timeControl(timeline.dates, data.as_of, t, showDate); }).addTo(map);
     if (L.Control.FullScreen) new L.Control.FullScreen({ position: "topleft", title: t.fullscreen, titleCancel: t.fullscreen_exit }).addTo(map);
     map.attributionControl.setPrefix('<a href="https://leafletjs.com" rel="noopener noreferrer">Leaflet</a>');
 
@@ -780,23 +781,26 @@
     });
   }
 
-  // A slider over the dates at which the data changes; the last is the map as built.
-  function timeControl(dates, t, showDate) {
+  // A slider over the dates at which the data changes; its last stop is the map as built
+  // (labelled with the date the build describes, which --as-of may put after the last change).
+  function timeControl(dates, builtAsOf, t, showDate) {
     var box = el("div", { "class": "gm-timeline leaflet-control" }), id = "gm-timeline-input", last = dates.length - 1;
     var label = el("label", { "for": id }, t.timeline + " ");
-    var shown = el("output", { "for": id, "class": "gm-timeline-date" }, dates[last]);
+    var shown = el("output", { "for": id, "class": "gm-timeline-date" });
     label.appendChild(shown);
-    var input = el("input", { id: id, type: "range", min: 0, max: last, step: 1, value: last, "aria-valuetext": dates[last] });
+    var input = el("input", { id: id, type: "range", min: 0, max: last, step: 1, value: last });
+    function say(stop) {
+      shown.textContent = stop === last ? (builtAsOf || dates[last]) + " (" + t.timeline_latest + ")" : dates[stop];
+      input.setAttribute("aria-valuetext", shown.textContent);
+    }
     var pending = null;
     input.addEventListener("input", function () {
       var stop = Number(input.value);
-      shown.textContent = dates[stop] + (stop === last ? " (" + t.timeline_latest + ")" : "");
-      input.setAttribute("aria-valuetext", shown.textContent);
+      say(stop);
       clearTimeout(pending);
       pending = setTimeout(function () { whenParsed(function () { showDate(stop); }); }, 120); // once the slider rests
     });
-    shown.textContent += " (" + t.timeline_latest + ")";
-    input.setAttribute("aria-valuetext", shown.textContent);
+    say(last);
     box.appendChild(label); box.appendChild(input);
     return box;
   }
