@@ -49,7 +49,7 @@ def latest_date(facilities):
     return max(dates, key=date_key, default=None)
 
 
-def _cutoff(as_of):
+def cutoff_day(as_of):
     """``as_of`` (ISO, dd/mm/yyyy or month; None = no limit) as the last day it covers."""
     return None if as_of is None else date_key(parse_as_of(as_of))
 
@@ -68,7 +68,7 @@ def current_figure(counts, as_of=None):
     source URL (only so that row order never changes the result). Returns None if none qualifies.
     Also used for national totals' headline.
     """
-    cutoff = _cutoff(as_of)
+    cutoff = cutoff_day(as_of)
     eligible = [count for count in counts if cutoff is None or date_key(count["as_of"]) <= cutoff]
     if not eligible:
         return None
@@ -76,12 +76,22 @@ def current_figure(counts, as_of=None):
     return min((count for count in eligible if date_key(count["as_of"]) == latest), key=_figure_rank)
 
 
+def shown_count_note(counts, detainees, qualifier, as_of, source):
+    """The note of the figure the facility shows (matched on all four fields, not just the date:
+    two sources can report on the same day)."""
+    for count in counts or []:
+        if (count.get("detainees"), count.get("qualifier") or "exact", count.get("as_of"), count.get("source")) == (
+                detainees, qualifier or "exact", as_of, source):
+            return count.get("note")
+    return None
+
+
 def current_status(history, as_of=None):
     """The status event in effect on ``as_of``: the latest dated on or before it (None if none).
 
     Two events on the same date: the later stage wins (closed > announced_closure > open > unknown).
     """
-    cutoff = _cutoff(as_of)
+    cutoff = cutoff_day(as_of)
     eligible = [event for event in history if cutoff is None or date_key(event["date"]) <= cutoff]
     if not eligible:
         return None

@@ -30,6 +30,7 @@ from jinja2 import Template
 from .errors import InputError
 from .files import atomic_write
 from .frame import gc_paused
+from .join import current_figure, latest_date, shown_count_note
 from .labels import LABELS, LANGUAGES
 
 #: Status colours (Okabe-Ito: distinguishable with the common colour-vision deficiencies) and
@@ -161,16 +162,6 @@ def _column(facilities, name):
     return facilities[name].tolist() if name in facilities.columns else [None] * len(facilities)
 
 
-def _shown_count_note(counts, detainees, qualifier, as_of, source):
-    """The note of the figure the facility shows (matched on all four fields, not just the date:
-    two sources can report on the same day)."""
-    for count in counts or []:
-        if (count.get("detainees"), count.get("qualifier") or "exact", count.get("as_of"), count.get("source")) == (
-                detainees, qualifier or "exact", as_of, source):
-            return count.get("note")
-    return None
-
-
 def draw_columns(facilities):
     """The head's columns: what drawing the markers needs, one list per field."""
     unknown = STATUS_ORDER.index("unknown")
@@ -210,7 +201,7 @@ def detail_rows(facilities, lang):
                for position, events in zip(positions, _column(facilities, "status_history"))]
     counts = [[[c["detainees"], c.get("qualifier"), c["as_of"], position.get(c.get("source"), c.get("source"))]
                for c in series or []] for position, series in zip(positions, counts_col)]
-    notes_for_count = list(map(_shown_count_note, counts_col, _column(facilities, "detainees"),
+    notes_for_count = list(map(shown_count_note, counts_col, _column(facilities, "detainees"),
                                _column(facilities, "detainees_qualifier"), as_of_col,
                                _column(facilities, "detainees_source")))
     columns = [
@@ -228,15 +219,11 @@ def detail_rows(facilities, lang):
 def data_as_of(facilities, options):
     """The date the map describes: ``--as-of`` if given, else the newest dated figure, status
     or nationwide total."""
-    from .join import latest_date
-
     return options.as_of or latest_date(facilities)
 
 
 def national_headline(facilities, as_of):
     """The nationwide total current on ``as_of`` (``attrs["national_totals"]``), by the join's rule."""
-    from .join import current_figure
-
     return current_figure(facilities.attrs.get("national_totals") or [], as_of)
 
 

@@ -4,7 +4,7 @@ States are picked by the join's own rules (the code behind ``--as-of``), so the 
 moved back to a date shows what ``geomap build --as-of DATE`` shows for that date.
 """
 
-from .join import COUNT_FIELDS, STATUS_FIELDS, _cutoff, current_figure, date_key, facility_as_of
+from .join import COUNT_FIELDS, STATUS_FIELDS, current_figure, cutoff_day, date_key, facility_as_of, shown_count_note
 
 #: Facilities up to which a map gets its time view unless asked otherwise (``--timeline``): the
 #: states take ~0.15 ms per facility to pick, and past a few thousand facilities the slider has
@@ -29,10 +29,8 @@ def _state(facility, as_of, positions):
     """The facility's :data:`STATE_FIELDS` on ``as_of`` and the note of the figure shown then (the
     popup shows it, as a build ``--as-of`` does); a source that is one of its own ``sources`` is its
     position there (as in the page's detail rows)."""
-    from .render import _shown_count_note
-
     fields = facility_as_of(facility, as_of)
-    note = _shown_count_note(fields["detainee_counts"], *(fields[field] for field in STATE_FIELDS[3:]))
+    note = shown_count_note(fields["detainee_counts"], *(fields[field] for field in STATE_FIELDS[3:]))
     return [positions.get(fields[field], fields[field]) if field.endswith("_source") else fields[field]
             for field in STATE_FIELDS] + [note]
 
@@ -48,7 +46,7 @@ def timeline(facilities, as_of=None):
     """
     records = facilities[list(COUNT_FIELDS + STATUS_FIELDS + ("id", "sources"))].to_dict("records")
     totals = facilities.attrs.get("national_totals") or []
-    cutoff = _cutoff(as_of)
+    cutoff = cutoff_day(as_of)
     stops = {}  # date_key -> text; a day is preferred to the month ending on it
     for text in [d for record in records for d in _own_dates(record)] + [total["as_of"] for total in totals]:
         key = date_key(text)
