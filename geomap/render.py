@@ -314,9 +314,7 @@ def page_parts(facilities, options=MapOptions(), batch=5000):
     # The slider and the legend need the dates, statuses and largest figure up front; the
     # states only once the slider moves: they follow the rows.
     view = time_view(facilities, options)
-    states = [state for changes in view["states"] for state in changes] if view else []
-    head["timeline"] = view and {"dates": view.pop("dates"), "statuses": sorted({state[1] for state in states}),
-                                 "max_detainees": max((state[4] or 0 for state in states), default=0)}
+    head["timeline"] = view and {key: view.pop(key) for key in ("dates", "statuses", "max_detainees")}
     figure = folium.Figure(title=html.escape(head["title"]))
     figure.header.add_child(_Verbatim(
         f'<meta http-equiv="Content-Security-Policy" content="{_content_security_policy(options)}">'), name="csp")

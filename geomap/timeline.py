@@ -38,11 +38,13 @@ def _state(facility, as_of, positions):
 def timeline(facilities, as_of=None):
     """The time view's data, or None when the map has fewer than two dates to move between.
 
-    ``{"dates": [...], "states": [...], "national": [...]}``: ``dates`` are the slider's stops
+    ``{"dates", "statuses", "max_detainees", "states", "national"}``: ``dates`` are the slider's stops
     (ISO days or months, oldest first, none after ``as_of``); ``states[i]`` lists facility i's
     states as ``[stop, *STATE_FIELDS, note]`` where it changes (stop -1: before its first date; a
     source that is one of the facility's ``sources`` as its position there);
-    ``national`` lists ``[stop, detainees, qualifier, as_of, source]`` of the nationwide total.
+    ``national`` lists ``[stop, detainees, qualifier, as_of, source]`` of the nationwide total;
+    ``statuses`` and ``max_detainees`` are every status and the largest figure of any state (the
+    legend's rows and the size scale hold for every date).
     """
     records = facilities[list(COUNT_FIELDS + STATUS_FIELDS + ("id", "sources"))].to_dict("records")
     totals = facilities.attrs.get("national_totals") or []
@@ -72,4 +74,7 @@ def timeline(facilities, as_of=None):
         if value != shown:
             national.append([stop, *(value or [None] * 4)])
             shown = value
-    return {"dates": [stops[key] for key in keys], "states": states, "national": national}
+    every_state = [state for changes in states for state in changes]
+    return {"dates": [stops[key] for key in keys], "statuses": sorted({state[1] for state in every_state}),
+            "max_detainees": max((state[4] or 0 for state in every_state), default=0),
+            "states": states, "national": national}

@@ -537,11 +537,14 @@
     }
 
     var facilities = new Facilities(data, ids), n = facilities.length;
-    var max = 0, statusCounts = {}, south = 90, north = -90, west = 180, east = -180;
+    function countByStatus() {
+      var counts = {};
+      for (var i = 0; i < n; i++) counts[STATUS_ORDER[facilities.status[i]]] = (counts[STATUS_ORDER[facilities.status[i]]] || 0) + 1;
+      return counts;
+    }
+    var max = 0, statusCounts = countByStatus(), south = 90, north = -90, west = 180, east = -180;
     for (var i = 0; i < n; i++) {
-      var d = facilities.detainees[i], s = STATUS_ORDER[facilities.status[i]];
-      if (d > max) max = d;
-      statusCounts[s] = (statusCounts[s] || 0) + 1;
+      if (facilities.detainees[i] > max) max = facilities.detainees[i];
       south = Math.min(south, facilities.lat[i]); north = Math.max(north, facilities.lat[i]);
       west = Math.min(west, facilities.lon[i]); east = Math.max(east, facilities.lon[i]);
     }
@@ -703,20 +706,18 @@
     var baseStatus = facilities.status.slice(), baseDetainees = facilities.detainees.slice(), table = null;
     function showDate(stop) {
       if (!timeline.states) L.extend(timeline, JSON.parse(document.getElementById(ids.timeline).textContent));
-      var latest = stop === timeline.dates.length - 1, codes = {};
-      STATUS_ORDER.forEach(function (s, code) { codes[s] = code; });
+      var latest = stop === timeline.dates.length - 1;
       facilities.states = latest ? null : timeline.states.map(function (states) {
         for (var k = states.length - 1; k > 0 && states[k][0] > stop; k--);
         return states[k];
       });
       for (var i = 0; i < n; i++) {
         var state = facilities.states && facilities.states[i];
-        facilities.status[i] = state ? codes[state[1]] : baseStatus[i];
+        facilities.status[i] = state ? STATUS_ORDER.indexOf(state[1]) : baseStatus[i];
         facilities.detainees[i] = state ? state[4] : baseDetainees[i];
       }
       view.measure(); view.rebuild(); layer._updatePaths();
-      var counts = {};
-      for (i = 0; i < n; i++) counts[STATUS_ORDER[facilities.status[i]]] = (counts[STATUS_ORDER[facilities.status[i]]] || 0) + 1;
+      var counts = countByStatus();
       document.querySelectorAll(".gm-legend-row[data-status]").forEach(function (row) {
         row.querySelector(".gm-legend-count").textContent = counts[row.getAttribute("data-status")] || 0;
       });
@@ -756,18 +757,18 @@
     layer.addTo(map);
     performance.mark("geomap:drawn");
     window.geomapMap = {
-    map: map, layer: layer, view: view, facilities: facilities, reveal: reveal,
-    // What is drawn, in page pixels (tests and benchmarks read it; ids once the page is parsed).
-    items: function () {
-      var origin = map.getContainer().getBoundingClientRect();
-      return layer.drawn.map(function (item) {
-        var c = map.layerPointToContainerPoint([item.x, item.y]), f = item.kind === "facility" ? facilities.get(item.i) : null;
-        return { kind: item.kind, id: f && f.id, count: item.kind === "facility" ? 1 : item.count, r: item.r,
-                 x: origin.left + c.x, y: origin.top + c.y, status: f && f.status,
-                 hollow: !!f && facilities.detainees[item.i] === null, dashed: !!f && facilities.approximate[item.i] === 1 };
-      });
-    }
-  };
+      map: map, layer: layer, view: view, facilities: facilities, reveal: reveal,
+      // What is drawn, in page pixels (tests and benchmarks read it; ids once the page is parsed).
+      items: function () {
+        var origin = map.getContainer().getBoundingClientRect();
+        return layer.drawn.map(function (item) {
+          var c = map.layerPointToContainerPoint([item.x, item.y]), f = item.kind === "facility" ? facilities.get(item.i) : null;
+          return { kind: item.kind, id: f && f.id, count: item.kind === "facility" ? 1 : item.count, r: item.r,
+                   x: origin.left + c.x, y: origin.top + c.y, status: f && f.status,
+                   hollow: !!f && facilities.detainees[item.i] === null, dashed: !!f && facilities.approximate[item.i] === 1 };
+        });
+      }
+    };
     document.documentElement.setAttribute("data-geomap-drawn", "true");
 
     // Everything that reads the details waits for them: the rows follow this script in the page.
