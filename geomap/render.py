@@ -162,6 +162,11 @@ def _column(facilities, name):
     return facilities[name].tolist() if name in facilities.columns else [None] * len(facilities)
 
 
+def _detainees(facilities):
+    """The current figures as plain ints (None where there is none)."""
+    return [None if d is None else int(d) for d in _column(facilities, "detainees")]
+
+
 def draw_columns(facilities):
     """The head's columns: what drawing the markers needs, one list per field."""
     unknown = STATUS_ORDER.index("unknown")
@@ -170,7 +175,7 @@ def draw_columns(facilities):
         "lon": facilities.geometry.x.round(COORD_DECIMALS).tolist(),
         "lat": facilities.geometry.y.round(COORD_DECIMALS).tolist(),
         "status": [codes.get(status, unknown) for status in _column(facilities, "status")],
-        "detainees": [None if d is None else int(d) for d in _column(facilities, "detainees")],
+        "detainees": _detainees(facilities),
         "approximate": [0 if precision == "site" else 1 for precision in _column(facilities, "location_precision")],
     }
 
@@ -191,25 +196,24 @@ def detail_rows(facilities, lang):
     sources = [list(urls or []) for urls in _column(facilities, "sources")]
     positions = [{url: k for k, url in enumerate(urls)} for urls in sources]
 
-    def refs(column):
-        return [position.get(url, url) for position, url in zip(positions, _column(facilities, column))]
+    def refs(urls):
+        return [position.get(url, url) for position, url in zip(positions, urls)]
 
     counts_col, as_of_col = _column(facilities, "detainee_counts"), _column(facilities, "detainees_as_of")
+    detainees, qualifiers = _detainees(facilities), _column(facilities, "detainees_qualifier")
+    count_sources = _column(facilities, "detainees_source")
     places = [", ".join(part for part in (city, state) if part) or None
               for city, state in zip(_column(facilities, "city"), _column(facilities, "state"))]
     history = [[[e["status"], e["date"], position.get(e.get("source"), e.get("source"))] for e in events or []]
                for position, events in zip(positions, _column(facilities, "status_history"))]
     counts = [[[c["detainees"], c.get("qualifier"), c["as_of"], position.get(c.get("source"), c.get("source"))]
                for c in series or []] for position, series in zip(positions, counts_col)]
-    notes_for_count = list(map(shown_count_note, counts_col, _column(facilities, "detainees"),
-                               _column(facilities, "detainees_qualifier"), as_of_col,
-                               _column(facilities, "detainees_source")))
+    notes_for_count = list(map(shown_count_note, counts_col, detainees, qualifiers, as_of_col, count_sources))
     columns = [
         _column(facilities, "id"), shown, other, [list(a or []) for a in _column(facilities, "aliases")],
-        _column(facilities, "status"), _column(facilities, "status_date"), refs("status_source"),
-        [None if d is None else int(d) for d in _column(facilities, "detainees")],
-        _column(facilities, "detainees_qualifier"), as_of_col, refs("detainees_source"),
-        notes_for_count, _column(facilities, "location_precision"), refs("location_source"),
+        _column(facilities, "status"), _column(facilities, "status_date"), refs(_column(facilities, "status_source")),
+        detainees, qualifiers, as_of_col, refs(count_sources),
+        notes_for_count, _column(facilities, "location_precision"), refs(_column(facilities, "location_source")),
         _column(facilities, "operator"), _column(facilities, "facility_type"), places, _column(facilities, "notes"),
         sources, history, counts,
     ]
@@ -246,12 +250,12 @@ def build_head(facilities, options):
     }
 
 
-def time_view(facilities, options):
-    """The time view's data (:func:`geomap.timeline.timeline`) when the map gets one, else None."""
+def time_view(facilities, options, as_of):
+    """The time view's data up to ``as_of`` (:func:`geomap.timeline.timeline`) when the map gets one, else None."""
     from .timeline import AUTO_LIMIT, timeline
 
     wanted = options.timeline if options.timeline is not None else len(facilities) <= AUTO_LIMIT
-    return timeline(facilities, data_as_of(facilities, options)) if wanted and not options.static else None
+    return timeline(facilities, as_of) if wanted and not options.static else None
 
 
 def detail_lines(facilities, lang, batch=5000):
@@ -313,7 +317,7 @@ def page_parts(facilities, options=MapOptions(), batch=5000):
     head = build_head(facilities, options)
     # The slider and the legend need the dates, statuses and largest figure up front; the
     # states only once the slider moves: they follow the rows.
-    view = time_view(facilities, options)
+    view = time_view(facilities, options, head["as_of"])
     head["timeline"] = view and {key: view.pop(key) for key in ("dates", "statuses", "max_detainees")}
     figure = folium.Figure(title=html.escape(head["title"]))
     figure.header.add_child(_Verbatim(
