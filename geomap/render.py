@@ -14,6 +14,7 @@ Every value from the data is serialised as JSON inside non-executable
 """
 
 import base64
+import hashlib
 import html
 import json
 import re
@@ -40,7 +41,7 @@ STATUS_SHAPES = {"open": "circle", "announced_closure": "square", "closed": "tri
 #: Decimal places kept for coordinates in the page: 5 places is about 1 m.
 COORD_DECIMALS = 5
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-TILE_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+TILE_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener noreferrer">OpenStreetMap</a> contributors'
 
 # (package, file name) in load order; styles first, scripts after.
 _STYLES = [("leaflet", "leaflet.css"), ("leaflet.fullscreen", "Control.FullScreen.css")]
@@ -132,12 +133,36 @@ def _head_assets(cdn):
     return "\n".join(parts)
 
 
-def _content_security_policy(options):
-    """Defence in depth: the page may load nothing but its tiles (and, with --cdn, its pinned scripts)."""
-    sources = "'unsafe-inline'" + (" https://cdn.jsdelivr.net" if options.cdn else "")
+#: An inline <script> or <style> and its text, as the HTML parser splits them (the page's own
+#: markup only: data sits in JSON blocks whose ``<`` is escaped, so it cannot end one early).
+_INLINE_BLOCK = re.compile(r"<(script|style)\b([^>]*)>(.*?)</\1>", re.S | re.I)
+_NOT_SCRIPT = re.compile(r"""\b(src\s*=|type\s*=\s*["']?application/(json|x-ndjson)\b)""", re.I)
+
+
+def _csp_hash(text):
+    """The CSP source expression matching an inline block with this text, as the browser reads it."""
+    if "<!--" in text or re.search(r"</(script|style)", text, re.I):  # the parser would end or escape it elsewhere
+        raise ValueError(f"an inline block holds markup the HTML parser treats specially: {text[:60]!r}")
+    source = text.replace("\r\n", "\n").replace("\r", "\n")  # the parser's newline normalisation
+    return f"'sha256-{base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()}'"
+
+
+def content_security_policy(page, options):
+    """The page's policy: nothing runs or styles it but its own inline blocks (by hash) and, with
+    --cdn, its pinned files (by exact URL); it loads nothing but tiles. docs/security.md says why."""
+    scripts, styles = {}, {}
+    for tag, attrs, text in _INLINE_BLOCK.findall(page):
+        if tag.lower() == "style":
+            styles[_csp_hash(text)] = None
+        elif not _NOT_SCRIPT.search(attrs):  # data blocks never run: they need no hash
+            scripts[_csp_hash(text)] = None
+    if options.cdn:
+        scripts.update(dict.fromkeys(manifest()[key]["cdn"] for key in _SCRIPTS))
+        styles.update(dict.fromkeys(manifest()[key]["cdn"] for key in _STYLES))
     images = "data:" + (" https://tile.openstreetmap.org" if options.tiles else "")
-    return (f"default-src 'none'; script-src {sources}; style-src {sources}; img-src {images}; "
-            "connect-src 'none'; font-src 'none'; base-uri 'none'; form-action 'none'")
+    return (f"default-src 'none'; script-src 'report-sample' {' '.join(scripts)}; "
+            f"style-src 'report-sample' {' '.join(styles)}; img-src {images}; connect-src 'none'; font-src 'none'; "
+            "object-src 'none'; base-uri 'none'; form-action 'none'")
 
 
 # --- the payload -------------------------------------------------------------------
@@ -319,9 +344,12 @@ def page_parts(facilities, options=MapOptions(), batch=5000):
     # states only once the slider moves: they follow the rows.
     view = time_view(facilities, options, head["as_of"])
     head["timeline"] = view and {key: view.pop(key) for key in ("dates", "statuses", "max_detainees")}
-    figure = folium.Figure(title=html.escape(head["title"]))
-    figure.header.add_child(_Verbatim(
-        f'<meta http-equiv="Content-Security-Policy" content="{_content_security_policy(options)}">'), name="csp")
+    # The policy first, right after the charset: nothing before it (not even the title) escapes it.
+    # Its hashes are of the final text, so it is filled in once the page is rendered.
+    policy = f"geomap-csp-{uuid.uuid4().hex}"
+    figure = folium.Figure()
+    figure.header.add_child(_Verbatim(f'<meta http-equiv="Content-Security-Policy" content="{policy}">'), name="csp")
+    figure.header.add_child(_Verbatim(f"<title>{html.escape(head['title'])}</title>"), name="title")
     figure.header.add_child(_Verbatim(_head_assets(options.cdn)), name="geomap_assets")
     fmap = _PinnedMap(location=[0, 0], zoom_start=2, tiles=None, prefer_canvas=False,
                       width="100%", height="100%", control_scale=False)
@@ -337,6 +365,8 @@ def page_parts(facilities, options=MapOptions(), batch=5000):
         name="geomap_outline")
     fmap.add_child(_Bootstrap())
     page = figure.render()
+    # Every inline script is in this part: the detail rows and time view that follow are data blocks.
+    page = page.replace(policy, content_security_policy(page, options), 1)
     end = page.rindex("</html>")
     yield page[:end]
     yield f'<script type="application/x-ndjson" id="{_ROWS_ID}">'

@@ -1,7 +1,8 @@
 /* geomap: draws facilities from a compact payload onto a Leaflet map.
  *
  * Safety: every value from the data reaches the page through textContent or
- * setAttribute, never innerHTML; links are made only for http(s) URLs.
+ * setAttribute, never innerHTML, each piece of data text in its own bidi isolate;
+ * links are made only for http(s) URLs and show the host they lead to in ASCII.
  * Speed: markers are not Leaflet layers. One canvas draws what is in view from
  * column arrays (clustered with supercluster); each facility's details are parsed
  * from its own line of the page only when a popup, tooltip, search or the
@@ -26,14 +27,21 @@
 
   function isHttp(url) { return typeof url === "string" && /^https?:\/\/[^\s/?#.][^\s]*$/.test(url); }
 
+  // Data text in a bidi isolate (<bdi>, or dir=auto on an element of its own): an unclosed
+  // U+202E in a name cannot reverse the labels after it, and a right-to-left name reads right.
+  function bdi(text) { return el("bdi", null, text); }
+
+  // A link named by its host (or labelled ``text``, with the host on hover).
   function link(url, text) {
-    if (!isHttp(url)) return document.createTextNode(text || "");
-    return el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, text || hostname(url));
+    var host = isHttp(url) && hostname(url);
+    if (!host) return document.createTextNode(text || "");
+    return el("a", { href: url, target: "_blank", rel: "noopener noreferrer", title: text ? host : null }, text || host);
   }
 
+  // The host the browser will really go to, as the URL parser gives it: ASCII, a non-ASCII name in
+  // its punycode form (so "hrw.оrg" with a Cyrillic о cannot pass for hrw.org), no user@ prefix.
   function hostname(url) {
-    var m = /^https?:\/\/([^/?#]+)/i.exec(url);
-    return m ? m[1].replace(/^www\./, "") : url;
+    try { return new URL(url).hostname.replace(/^www\./, ""); } catch (e) { return null; }
   }
 
   function fold(s) {
@@ -290,16 +298,24 @@
     return [f.name, t.status_names[f.status] || f.status, countText(f, t)].join(" \u2014 ");
   }
 
+  // The same as shown text: the name in its own isolate.
+  function altNodes(f, t, tag, attrs) {
+    var node = el(tag, attrs);
+    node.appendChild(bdi(f.name));
+    node.appendChild(document.createTextNode(" \u2014 " + (t.status_names[f.status] || f.status) + " \u2014 " + countText(f, t)));
+    return node;
+  }
+
   /* ---- popup: built node by node, text only ---- */
   function popupContent(f, t) {
     var box = el("div", { "class": "gm-popup", lang: t.lang });
-    box.appendChild(el("h3", null, f.name));
-    if (f.other_name) box.appendChild(el("p", { "class": "gm-other-name" }, f.other_name));
+    box.appendChild(el("h3", { dir: "auto" }, f.name));
+    if (f.other_name) box.appendChild(el("p", { "class": "gm-other-name", dir: "auto" }, f.other_name));
     var dl = el("dl");
     function row(label, nodes) {
       dl.appendChild(el("dt", null, label));
       var dd = el("dd");
-      nodes.forEach(function (n) { if (n) dd.appendChild(typeof n === "string" ? document.createTextNode(n) : n); });
+      nodes.forEach(function (n) { if (n) dd.appendChild(typeof n === "string" ? bdi(n) : n); });
       dl.appendChild(dd);
     }
     var status = t.status_names[f.status] || f.status;
@@ -307,7 +323,7 @@
       f.status_date ? " (" + t.since + " " + f.status_date + ") " : " ",
       f.status_source ? link(f.status_source, t.source) : null]);
     row(t.detainees, [countText(f, t) + " ", f.count_source ? link(f.count_source, t.source) : null]);
-    if (f.note_count) dl.lastChild.appendChild(el("div", { "class": "gm-small" }, f.note_count));
+    if (f.note_count) dl.lastChild.appendChild(el("div", { "class": "gm-small", dir: "auto" }, f.note_count));
     if (f.operator) row(t.operator, [f.operator]);
     if (f.facility_type) row(t.facility_type, [t.facility_types[f.facility_type] || f.facility_type]);
     if (f.place) row(t.place, [f.place]);
@@ -357,8 +373,8 @@
 
   function headline(data, t) {
     var box = el("header", { "class": "gm-headline leaflet-control", role: "region", "aria-label": t.about_map });
-    box.appendChild(el("h1", null, data.title));
-    if (data.subtitle) box.appendChild(el("p", { "class": "gm-subtitle" }, data.subtitle));
+    box.appendChild(el("h1", { dir: "auto" }, data.title));
+    if (data.subtitle) box.appendChild(el("p", { "class": "gm-subtitle", dir: "auto" }, data.subtitle));
     box.appendChild(el("p", { "class": "gm-meta" }));
     box.appendChild(el("p", { "class": "gm-national" }));
     dated(box, t, data.as_of, data.national);
@@ -469,7 +485,7 @@
       for (var i = 0; i < keys.length && hits.length < 8; i++) if (keys[i].indexOf(q) !== -1) hits.push(facilities.get(i));
       if (!hits.length) { list.appendChild(el("li", { "class": "gm-none" }, t.no_results)); return; }
       hits.forEach(function (f) {
-        var li = el("li"), b = el("button", { type: "button", "data-id": f.id }, f.name);
+        var li = el("li"), b = el("button", { type: "button", "data-id": f.id, dir: "auto" }, f.name);
         b.addEventListener("click", function () { reveal(f.index); });
         li.appendChild(b); list.appendChild(li);
       });
@@ -495,7 +511,7 @@
       var until = performance.now() + 10, frag = document.createDocumentFragment();
       for (; i < facilities.length && (i % 64 || performance.now() < until); i++) {
         var f = facilities.get(i), tr = el("tr");
-        var th = el("th", { scope: "row" }), b = el("button", { type: "button", "class": "gm-table-show" }, f.name);
+        var th = el("th", { scope: "row" }), b = el("button", { type: "button", "class": "gm-table-show", dir: "auto" }, f.name);
         b.setAttribute("aria-label", t.show_on_map + ": " + f.name);
         b.addEventListener("click", reveal.bind(null, i, false));
         th.appendChild(b); tr.appendChild(th);
@@ -572,6 +588,9 @@
       if (item.kind === "stack") return fill(t.stack, item.count, t);
       return altText(facilities.get(item.i), t);
     }
+    function tooltipContent(item) {
+      return item.kind === "facility" ? altNodes(facilities.get(item.i), t, "span") : el("span", null, describe(item));
+    }
     // A popup opened from the keyboard takes the focus, and gives it back to its marker when closed.
     var returnFocus = null;
     function focusPopup() {
@@ -597,8 +616,11 @@
         box.appendChild(el("h3", null, fill(t.stack_heading, item.count, t)));
         var list = el("ul", { "class": "gm-stack-list" });
         item.members.forEach(function (i) {
-          var li = el("li"), b = el("button", { type: "button", "data-id": facilities.get(i).id }, altText(facilities.get(i), t));
-          b.addEventListener("click", function () { openFacility(i); });
+          var f = facilities.get(i), li = el("li"), b = altNodes(f, t, "button", { type: "button", "data-id": f.id });
+          b.addEventListener("click", function (e) {
+            e.stopPropagation(); // the new content detaches the button: the map would take the click for its own and close the popup
+            openFacility(i);
+          });
           li.appendChild(b); list.appendChild(li);
         });
         box.appendChild(list);
@@ -614,7 +636,7 @@
     function showTooltip(item) {
       if (item.kind === "facility" && document.readyState === "loading") return; // its details are not read yet
       tooltip.options.offset = L.point(0, -item.r);
-      map.openTooltip(tooltip.setContent(el("span", null, describe(item))), [item.lat, item.lon]);
+      map.openTooltip(tooltip.setContent(tooltipContent(item)), [item.lat, item.lon]);
     }
 
     // Hover from the DOM event itself: Leaflet's canvas drops mouse moves for 32 ms after each
@@ -749,7 +771,7 @@
     // Bottom right, above the scale (added after it): at the top it would cover the headline on narrow screens.
     if (timeline) control("bottomright", function () { return timeControl(timeline.dates, data.as_of, t, showDate); }).addTo(map);
     if (L.Control.FullScreen) new L.Control.FullScreen({ position: "topleft", title: t.fullscreen, titleCancel: t.fullscreen_exit }).addTo(map);
-    map.attributionControl.setPrefix('<a href="https://leafletjs.com" rel="noopener noreferrer">Leaflet</a>');
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com" target="_blank" rel="noopener noreferrer">Leaflet</a>');
 
     // Frame the data first, without animation, so the markers are drawn once, for the final view.
     if (n) map.fitBounds(L.latLngBounds([south, west], [north, east]).pad(0.05), L.extend(fitPadding(map), { animate: false }));
