@@ -265,6 +265,25 @@ def test_a_spliced_script_handler_or_style_never_runs_and_is_reported(watched, t
     assert len(watched.items()) == 4 and watched.errors == []  # and the map itself still works
 
 
+@pytest.mark.browser
+def test_styles_set_from_script_apply_and_style_attributes_in_markup_do_not(watched, tmp_path):
+    """Why the policy needs no 'unsafe-inline' for Leaflet: it positions everything through
+    element.style (CSSOM), which CSP does not govern; a style attribute is blocked."""
+    out = tmp_path / "map.html"
+    write_map(read_facilities(SMALL), out, MapOptions(cluster=False))
+    page = watched.open(out)
+    colours = page.evaluate("""() => {
+      const a = document.createElement('p'), b = document.createElement('p');
+      a.style.color = 'rgb(1, 2, 3)';
+      b.setAttribute('style', 'color: rgb(1, 2, 3)');
+      document.body.append(a, b);
+      return [getComputedStyle(a).color, getComputedStyle(b).color];
+    }""")
+    assert colours[0] == "rgb(1, 2, 3)" and colours[1] != "rgb(1, 2, 3)"
+    page.wait_for_function("() => window.__csp.length > 0")  # reports arrive as a task of their own
+    assert [v["directive"] for v in watched.violations()] == ["style-src-attr"]
+
+
 # --- data text and links -------------------------------------------------------------
 
 RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: reverses everything after it, up to the end of its isolate
