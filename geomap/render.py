@@ -10,7 +10,9 @@ about a second from a file smaller than their GeoJSON (docs/benchmarks.md).
 
 Every value from the data is serialised as JSON inside non-executable
 ``<script type="application/json">`` / ``application/x-ndjson`` blocks (with ``<``,
-``>`` and ``&`` escaped) and reaches the page through ``textContent`` only.
+``>`` and ``&`` escaped) and reaches the page through ``textContent`` only. The page's
+Content-Security-Policy runs nothing but its own inline scripts and styles, by hash
+(:func:`content_security_policy`; docs/security.md).
 """
 
 import base64
@@ -135,7 +137,7 @@ def _head_assets(cdn):
 
 #: An inline <script> or <style> and its text, as the HTML parser splits them (the page's own
 #: markup only: data sits in JSON blocks whose ``<`` is escaped, so it cannot end one early).
-_INLINE_BLOCK = re.compile(r"<(script|style)\b([^>]*)>(.*?)</\1>", re.S | re.I)
+_INLINE_BLOCK = re.compile(r"<(script|style)\b([^>]*)>(.*?)</\1\b[^>]*>", re.S | re.I)
 _NOT_SCRIPT = re.compile(r"""\b(src\s*=|type\s*=\s*["']?application/(json|x-ndjson)\b)""", re.I)
 
 

@@ -56,6 +56,16 @@ class OfflinePage:
         self.page.wait_for_selector(READY, state="attached", timeout=20000)
         return self.page
 
+    def open_embedded(self, snippet, folder, width):
+        """Open an article page in ``folder`` holding the iframe ``snippet`` in a column ``width`` px
+        wide; returns the iframe's frame once geomap has drawn in it."""
+        host = Path(folder) / "article.html"
+        host.write_text(f"<!doctype html><html><body><p>Article</p><div style='width:{width}px'>{snippet}</div></body></html>")
+        self.page.goto(host.as_uri())
+        frame = self.page.frame_locator("iframe")
+        frame.locator(READY).wait_for(state="attached")
+        return frame
+
     # Markers are drawn on a canvas: these find them through the page's own list of what it drew.
     def items(self):
         """What the map has drawn: facilities, clusters and stacks, with page coordinates."""

@@ -122,12 +122,8 @@ def test_embed_page_works_inside_a_sandboxed_iframe(offline_page, tmp_path):
     assert CliRunner().invoke(main, ["build", str(SMALL), "--embed", "-o", str(out)]).exit_code == 0
     snippet = iframe_snippet(out.name, title="Mapa")
     assert f'sandbox="{IFRAME_SANDBOX}"' in snippet and 'loading="lazy"' in snippet and 'title="Mapa"' in snippet
-    host = tmp_path / "article.html"
-    host.write_text(f"<!doctype html><html><body><p>Article</p><div style='width:640px'>{snippet}</div></body></html>")
+    frame = offline_page.open_embedded(snippet, tmp_path, 640)
     page = offline_page.page
-    page.goto(host.as_uri())
-    frame = page.frame_locator("iframe")
-    frame.locator("html[data-geomap-ready=true]").wait_for(state="attached")
     size = page.eval_on_selector("iframe", "f => [f.clientWidth, f.clientHeight]")
     assert size == [640, 480]  # responsive width, 4:3
     map_size = frame.locator(".folium-map").evaluate("m => [m.clientWidth, m.clientHeight]")

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from geomap.cli import main
 from geomap.labels import LABELS
 from geomap.load import read_facilities
-from geomap.render import MapOptions, iframe_snippet, manifest, page_parts, render_html, write_map
+from geomap.render import MapOptions, content_security_policy, iframe_snippet, manifest, page_parts, render_html, write_map
 
 from conftest import REPO, OfflinePage
 
@@ -112,6 +112,12 @@ def test_cdn_pages_allow_exactly_the_pinned_files_with_integrity():
     assert "https://cdn.jsdelivr.net" not in csp["script-src"] + csp["style-src"]  # a file, never the whole host
 
 
+@pytest.mark.parametrize("block", ["<script>/* <!-- */ go()</script>", "<style>a{}</style ><script>x</scripts></script>"])
+def test_a_block_the_html_parser_would_split_differently_is_refused_not_hashed_wrongly(block):
+    with pytest.raises(ValueError, match="HTML parser"):
+        content_security_policy(f"<html><head>{block}</head></html>", MapOptions())
+
+
 # --- in chromium ---------------------------------------------------------------------
 
 
@@ -186,12 +192,8 @@ def test_the_map_works_under_its_policy_without_one_violation(watched, tmp_path,
 def test_the_embed_page_works_under_its_policy_inside_the_sandboxed_iframe(watched, tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
     out = _build(tmp_path, "--embed")
-    host = tmp_path / "article.html"
-    host.write_text(f"<!doctype html><html><body><div style='width:800px'>{iframe_snippet(out.name)}</div></body></html>")
+    frame = watched.open_embedded(iframe_snippet(out.name), tmp_path, 800)
     page = watched.page
-    page.goto(host.as_uri())
-    frame = page.frame_locator("iframe")
-    frame.locator("html[data-geomap-ready=true]").wait_for(state="attached")
     frame.locator("#gm-search-input").fill("helicoide")
     frame.locator("#gm-search-results button[data-id=helicoide]").click()
     frame.locator(".leaflet-popup-content .gm-popup").wait_for()
