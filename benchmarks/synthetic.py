@@ -54,6 +54,7 @@ STATUS_WEIGHTS = {"open": 70, "announced_closure": 8, "closed": 7, "unknown": 15
 PRECISION_WEIGHTS = {"site": 60, "approximate": 15, "locality": 20, "region": 5}
 LAST_DAY = dt.date(2026, 10, 31)
 QUALIFIERS = ["exact", "about", "at_least", "up_to", None]
+COUNTED_BY = ["foro_penal", "jep", "ovp", "press", None]
 
 
 def _date(rng, year_from=2019):
@@ -80,7 +81,8 @@ def _properties(rng, index):
                        "note": rng.choice(NOTES) if rng.random() < 0.4 else None}
                       for s, d in zip(history_statuses, history_dates)]
     counts = [{"detainees": rng.randint(0, 400), "qualifier": rng.choice(QUALIFIERS), "as_of": d,
-               "source": rng.choice(sources), "note": rng.choice(NOTES) if rng.random() < 0.3 else None}
+               "source": rng.choice(sources), "counted_by": rng.choice(COUNTED_BY),
+               "note": rng.choice(NOTES) if rng.random() < 0.3 else None}
               for d in sorted(_date(rng, 2022) for _ in range(rng.randint(0, 4)))]
     latest = counts[-1] if counts else {}
     precision = rng.choices(list(PRECISION_WEIGHTS), weights=PRECISION_WEIGHTS.values())[0]
@@ -105,6 +107,7 @@ def _properties(rng, index):
         "detainees_qualifier": latest.get("qualifier"),
         "detainees_as_of": latest.get("as_of"),
         "detainees_source": latest.get("source"),
+        "detainees_counted_by": latest.get("counted_by"),
         "detainee_counts": counts,
         "location_precision": precision,
         "location_source": sources[0] if precision == "site" else f"nominatim: {query}",

@@ -68,6 +68,12 @@ def geocode_options(command):
     return command
 
 
+#: ``--counted-by``: whose nationwide series leads the headline (build, snapshot).
+COUNTED_BY_OPTION = click.option(
+    "--counted-by", "counted_by", metavar="ORG",
+    help="Lead the headline with ORG's nationwide figures (foro_penal, jep, ovp, provea, press, ... or a name)  "
+         "[default: the dataset's primary_counted_by]")
+
 GEOCODE_OPTIONS = ("gazetteer", "cache", "geocoder", "geocoder_url", "user_agent", "api_key", "offline", "force", "timeout")
 
 
@@ -96,6 +102,7 @@ def validate(path):
               help=f"Join dated counts and status events from FILE first (see `geomap join`)  [default with the default INPUT: {DEFAULT_COUNTS}]")
 @click.option("--as-of", "as_of", metavar="DATE", help="Show the map as it stood on DATE (YYYY-MM-DD or YYYY-MM).")
 @click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True, help="Language of every label.")
+@COUNTED_BY_OPTION
 @click.option("--title", help="Headline (default: a title in the chosen language).")
 @click.option("--subtitle", help="Line under the headline.")
 @click.option("--embed", is_flag=True, help="Chrome-free layout that fills an iframe (see `geomap embed`).")
@@ -108,8 +115,8 @@ def validate(path):
 @click.option("--geocode", "geocode_first", is_flag=True, help="Locate facilities without coordinates first (INPUT may be a CSV; see `geomap geocode`).")
 @geocode_options
 @click.pass_context
-def build(ctx, input_path, output, counts_path, as_of, lang, title, subtitle, embed, no_cluster, timeline, cdn, no_tiles,
-          png_path, geocode_first, **geocode_settings):
+def build(ctx, input_path, output, counts_path, as_of, lang, counted_by, title, subtitle, embed, no_cluster, timeline, cdn,
+          no_tiles, png_path, geocode_first, **geocode_settings):
     """Validate INPUT and write a self-contained interactive map.
 
     INPUT defaults to data/facilities.geojson, joined with data/counts.csv. The
@@ -121,11 +128,12 @@ def build(ctx, input_path, output, counts_path, as_of, lang, title, subtitle, em
       geomap build
       geomap build --lang es --as-of 2026-01-31 -o output/mapa-enero.html
       geomap build --embed -o output/embed.html
+      geomap build --counted-by jep -o output/jep.html
       geomap build sites.csv --geocode --offline --counts reporte.csv
     """
     from .render import MapOptions, write_map
 
-    options = MapOptions(lang=lang, title=title, subtitle=subtitle, as_of=as_of, embed=embed,
+    options = MapOptions(lang=lang, title=title, subtitle=subtitle, as_of=as_of, counted_by=counted_by, embed=embed,
                          cluster=not no_cluster, timeline=timeline, cdn=cdn, tiles=not no_tiles)
     unlocated = []
     if geocode_first:
@@ -305,9 +313,10 @@ def geocode(ctx, input_path, output, country, **settings):
 @click.option("--counts", "counts_path", metavar="FILE", help="Join dated counts first, as `geomap build --counts`.")
 @click.option("--as-of", "as_of", metavar="DATE", help="The map as it stood on DATE (YYYY-MM-DD or YYYY-MM).")
 @click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True)
+@COUNTED_BY_OPTION
 @click.option("--title", help="Headline (default: a title in the chosen language).")
 @click.option("--tiles", is_flag=True, help="Draw OpenStreetMap tiles under the map (needs the network).")
-def snapshot(input_path, output, width, height, counts_path, as_of, lang, title, tiles):
+def snapshot(input_path, output, width, height, counts_path, as_of, lang, counted_by, title, tiles):
     """Save a PNG picture of the map, drawn by headless chromium.
 
     Needs Debian's chromium (apt-get install -y chromium) and Playwright
@@ -323,7 +332,8 @@ def snapshot(input_path, output, width, height, counts_path, as_of, lang, title,
     from .snapshot import snapshot as take_snapshot
 
     facilities = _with_counts(read_facilities(input_path), input_path, counts_path, as_of)
-    options = MapOptions(lang=lang, title=title, as_of=as_of, tiles=tiles, cluster=False, static=True)
+    options = MapOptions(lang=lang, title=title, as_of=as_of, counted_by=counted_by, tiles=tiles, cluster=False,
+                         static=True)
     take_snapshot(facilities, output, options, width, height)
     click.echo(f"{output}: PNG {width}x{height}", err=True)
 

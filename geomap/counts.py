@@ -3,8 +3,10 @@
 Reports arrive as Spanish Excel exports, hand-made CSVs and JSON dumps. :func:`read_counts`
 accepts them all and returns a DataFrame with one row per input row and the columns of
 :data:`COLUMNS`: ``row`` (the spreadsheet row number, header = 1), ``facility`` (as written),
-``state``, ``detainees`` (int or None), ``qualifier``, ``as_of``, ``source``, ``status``,
-``status_date`` and ``note`` (ISO dates; ``YYYY-MM`` when only a month is known).
+``state``, ``detainees`` (int or None), ``qualifier``, ``as_of``, ``source``, ``counted_by`` (who
+counted the figure: a slug of :mod:`geomap.organisations`, other text as written, None if not said),
+``status``, ``status_date`` and ``note`` (ISO dates; ``YYYY-MM`` when only a month is known).
+``attrs["counted_by_column"]`` says whether the file had a counted_by column at all.
 
 Every problem names the file, the row and the fix; all of them are reported at once and no
 rows are returned from a file with any problem. See docs/join.md for the accepted headers.
@@ -21,9 +23,11 @@ import pandas as pd
 from .errors import InputError
 from .load import read_bytes, read_json
 from .names import fold
+from .organisations import canonical_counted_by
 from .schema import MAX_DETAINEES, STATUSES, is_date, is_http_url
 
-COLUMNS = ("row", "facility", "state", "detainees", "qualifier", "as_of", "source", "status", "status_date", "note")
+COLUMNS = ("row", "facility", "state", "detainees", "qualifier", "as_of", "source", "counted_by", "status", "status_date",
+           "note")
 QUALIFIERS = ("exact", "about", "at_least", "up_to")
 
 #: Accepted headers (folded: lower case, no accents, spaces as "_") for each column.
@@ -36,6 +40,9 @@ HEADERS = {
     "qualifier": ("qualifier", "calificador"),
     "as_of": ("as_of", "date", "fecha", "fecha_cifra"),
     "source": ("source", "url", "fuente", "enlace"),
+    "counted_by": ("counted_by", "organisation", "organization", "organizacion", "organisation_counting",
+                   "contabilizado_por", "contado_por", "contabilizada_por", "fuente_organizacion",
+                   "organizacion_fuente", "quien_contabiliza", "ong"),
     "status": ("status", "estado", "estatus", "situacion"),
     "status_date": ("status_date", "fecha_estado", "fecha_estatus"),
     "note": ("note", "notes", "nota", "notas", "observaciones", "observacion", "comentario", "comentarios"),
@@ -89,7 +96,9 @@ def read_counts(path, encoding=None):
                          problems if len(problems) > 1 else ())
     if not rows:
         raise InputError(f"{name}: has a header but no rows: add one row per dated figure or status event")
-    return pd.DataFrame([[row[column] for column in COLUMNS] for row in rows], columns=COLUMNS, dtype=object)
+    table = pd.DataFrame([[row[column] for column in COLUMNS] for row in rows], columns=COLUMNS, dtype=object)
+    table.attrs["counted_by_column"] = "counted_by" in columns.values()
+    return table
 
 
 def read_table(path, encoding=None):
@@ -238,6 +247,7 @@ def _check_row(raw, number):
         "qualifier": qualifier if detainees is not None else None,
         "as_of": as_of,
         "source": source,
+        "counted_by": canonical_counted_by(raw.get("counted_by")) if detainees is not None else None,
         "status": status,
         "status_date": status_date,
         "note": raw.get("note") or None,

@@ -36,9 +36,10 @@ from . import __version__
 from . import frame as frames
 from .errors import InputError, OutputError
 from .files import atomic_path, atomic_write
-from .join import latest_date
+from .history import latest_date, primary_organisation
 from .labels import LABELS
 from .load import PROVENANCE_KEY, check_collection, facilities_from, read_facilities, read_json, read_text
+from .organisations import organisation_name
 from .render import STATUS_COLOURS
 from .schema import LIST_FIELDS, STATUSES, facility_schema, is_http_url
 
@@ -54,7 +55,7 @@ COUNTS_LAYER = "detainee_counts"
 #: GeoPackage 1.3: read without warnings by older GDAL/QGIS too (1.4 is GDAL 3.7+).
 GPKG_VERSION = "1.3"
 #: Columns of the long counts-history table (CSV and GPKG): one row per dated figure.
-COUNT_COLUMNS = ("facility_id", "detainees", "qualifier", "as_of", "source", "note")
+COUNT_COLUMNS = ("facility_id", "detainees", "qualifier", "as_of", "source", "counted_by", "note")
 COORDINATE_COLUMNS = ("lon", "lat")
 KML_NS = "http://www.opengis.net/kml/2.2"
 KML_ICON = "https://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"
@@ -101,7 +102,8 @@ def provenance(facilities, precision=DEFAULT_PRECISION, generated_at=None):
     """Where an export came from, so a figure can be cited and re-checked later.
 
     ``as_of`` is ``facilities.attrs["as_of"]`` (set by ``--as-of``) when present,
-    else :func:`geomap.join.latest_date`; ``national_totals`` is copied when present.
+    else :func:`geomap.history.latest_date`; ``primary_counted_by`` is the organisation the headline
+    leads with (:func:`geomap.history.primary_organisation`); ``national_totals`` is copied when present.
     """
     generated_at = generated_at or dt.datetime.now(dt.UTC)
     record = {
@@ -112,6 +114,7 @@ def provenance(facilities, precision=DEFAULT_PRECISION, generated_at=None):
         "as_of": facilities.attrs.get("as_of") or latest_date(facilities),
         "coordinate_precision": precision,
         "sources": source_urls(facilities),
+        "primary_counted_by": primary_organisation(facilities),
     }
     if "national_totals" in facilities.attrs:
         record["national_totals"] = facilities.attrs["national_totals"]
@@ -270,7 +273,10 @@ def placemark_description(properties, lang="en"):
     if properties.get("detainees") is not None:
         qualifier = labels["qualifier"].get(properties.get("detainees_qualifier") or "exact", "")
         figure = esc(f"{qualifier} {properties['detainees']}".strip())
-        figure += f" ({labels['as_of']} {esc(properties['detainees_as_of'])}, {_html_link(labels['source'], properties['detainees_source'])})"
+        counted = properties.get("detainees_counted_by")
+        counted = f"{labels['counted_by']} {esc(organisation_name(counted, lang))}, " if counted else ""
+        figure += (f" ({labels['as_of']} {esc(properties['detainees_as_of'])}, {counted}"
+                   f"{_html_link(labels['source'], properties['detainees_source'])})")
     else:
         figure = esc(labels["no_count"])
     rows.append((labels["detainees"], figure))

@@ -1,120 +1,28 @@
 """Join dated detainee counts and status events onto facilities (``geomap join``).
 
-:func:`join_counts` matches every count row to a facility (:mod:`geomap.names`), keeps every
-dated figure (``detainee_counts``) and status event (``status_history``) oldest first, and
-shows the one current on ``as_of``: the latest figure/event dated on or before it. Rows for
-``national:XX`` are nationwide totals and go to ``attrs["national_totals"]``. Nothing is
-dropped silently: the match report has one line per input row (see docs/join.md).
-
-Dates: a month (``2026-01``) counts as its last day, so a January figure is not shown "as of"
-10 January. Two different figures for one facility and date are both kept; the one shown is
-chosen by :func:`current_figure`'s documented rule and the conflict is reported.
+:func:`join_counts` matches every count row to a facility (:mod:`geomap.names`), merges its
+dated figures (``detainee_counts``, each with who counted it) and status events
+(``status_history``) with those the facility already has, and lets :mod:`geomap.history` pick
+the ones standing on ``as_of``. Rows for ``national:XX`` are nationwide totals and go to
+``attrs["national_totals"]``. Nothing is dropped silently: the match report has one line per
+input row, and figures of one date that differ are reported as conflicts (see docs/join.md).
 """
 
-import calendar
-import datetime as dt
 import re
 from pathlib import Path
 
 import pandas as pd
 
-from .counts import COLUMNS, QUALIFIERS, cell_text, map_header, parse_date, read_counts, read_table
+from .counts import COLUMNS, cell_text, map_header, read_counts, read_table
 from .errors import InputError
 from .files import atomic_write
+from .history import (COUNT_FIELDS, STATUS_FIELDS, count_fields, date_key, facility_events, facility_figures,
+                      figure_rank, merge_events, merge_figures, parse_as_of, status_fields)
 from .load import input_record
 from .names import Facility, NameMatcher
 
 REPORT_COLUMNS = ("row", "input_name", "state", "chosen_id", "method", "score", "candidates", "conflict")
 _NATIONAL = re.compile(r"^national:([A-Za-z]{2})$", re.I)
-COUNT_FIELDS = ("detainees", "detainees_qualifier", "detainees_as_of", "detainees_source", "detainee_counts")
-STATUS_FIELDS = ("status", "status_date", "status_source", "status_history")
-#: Status events on the same date: the later stage of a closure wins.
-_STATUS_ORDER = ("unknown", "open", "announced_closure", "closed")
-
-
-def date_key(value):
-    """The day an ISO date or month stands for when comparing: a month is its last day."""
-    if len(value) == 7:
-        year, month = int(value[:4]), int(value[5:])
-        return dt.date(year, month, calendar.monthrange(year, month)[1])
-    return dt.date.fromisoformat(value)
-
-
-def latest_date(facilities):
-    """The newest date of a current figure, status or nationwide total: what the data describes
-    when no ``--as-of`` was asked for (a month counting as its last day)."""
-    dates = [d for column in ("detainees_as_of", "status_date") if column in facilities.columns
-             for d in facilities[column] if isinstance(d, str)]
-    dates += [total["as_of"] for total in facilities.attrs.get("national_totals") or []]
-    return max(dates, key=date_key, default=None)
-
-
-def cutoff_day(as_of):
-    """``as_of`` (ISO, dd/mm/yyyy or month; None = no limit) as the last day it covers."""
-    return None if as_of is None else date_key(parse_as_of(as_of))
-
-
-def _figure_rank(count):
-    """Sort key among figures of one date: best first (see :func:`current_figure`)."""
-    qualifier = count.get("qualifier") or "exact"
-    return (len(count["as_of"]) == 7, QUALIFIERS.index(qualifier), -count["detainees"], count["source"])
-
-
-def current_figure(counts, as_of=None):
-    """The figure to show on ``as_of`` (None = the latest) from ``{detainees, qualifier, as_of, source}`` dicts.
-
-    The latest date on or before ``as_of`` wins. Figures of the same date are ranked: a day
-    beats a month, then exact > about > at_least > up_to, then the larger figure, then the
-    source URL (only so that row order never changes the result). Returns None if none qualifies.
-    Also used for national totals' headline.
-    """
-    cutoff = cutoff_day(as_of)
-    eligible = [count for count in counts if cutoff is None or date_key(count["as_of"]) <= cutoff]
-    if not eligible:
-        return None
-    latest = max(date_key(count["as_of"]) for count in eligible)
-    return min((count for count in eligible if date_key(count["as_of"]) == latest), key=_figure_rank)
-
-
-def shown_count_note(counts, detainees, qualifier, as_of, source):
-    """The note of the figure the facility shows (matched on all four fields, not just the date:
-    two sources can report on the same day)."""
-    for count in counts or []:
-        if (count.get("detainees"), count.get("qualifier") or "exact", count.get("as_of"), count.get("source")) == (
-                detainees, qualifier or "exact", as_of, source):
-            return count.get("note")
-    return None
-
-
-def current_status(history, as_of=None):
-    """The status event in effect on ``as_of``: the latest dated on or before it (None if none).
-
-    Two events on the same date: the later stage wins (closed > announced_closure > open > unknown).
-    """
-    cutoff = cutoff_day(as_of)
-    eligible = [event for event in history if cutoff is None or date_key(event["date"]) <= cutoff]
-    if not eligible:
-        return None
-    return max(eligible, key=lambda event: (date_key(event["date"]), _STATUS_ORDER.index(event["status"])))
-
-
-def _merge(existing, new, identity, date_field):
-    """Existing + new items without repeats (same ``identity``), oldest first (stable)."""
-    merged, seen = [], set()
-    for item in [*existing, *new]:
-        key = identity(item)
-        if key not in seen:
-            seen.add(key)
-            merged.append(item)
-    return sorted(merged, key=lambda item: date_key(item[date_field]))
-
-
-def _count_identity(count):
-    return (count["detainees"], count.get("qualifier") or "exact", count["as_of"], count["source"])
-
-
-def _event_identity(event):
-    return (event["status"], event["date"], event["source"])
 
 
 ALIAS_HEADERS = {"name": ("name", "input_name", "nombre", "alias"), "id": ("id", "facility_id", "facility")}
@@ -146,7 +54,7 @@ def _national_total(row, name, code):
         raise InputError(f"{name}: row {row['row']}: national:{code} rows carry a nationwide figure, "
                          "not a status: put the figure in detainees and leave status empty")
     return {"country": code.upper(), "detainees": row["detainees"], "qualifier": row["qualifier"],
-            "as_of": row["as_of"], "source": row["source"], "note": row["note"]}
+            "as_of": row["as_of"], "source": row["source"], "counted_by": row["counted_by"], "note": row["note"]}
 
 
 def match_rows(facilities, counts, aliases=None):
@@ -211,7 +119,7 @@ def join_counts(facilities, counts, as_of=None, aliases=None, strict=False, coun
         if row["detainees"] is not None:
             new_counts.setdefault(chosen, []).append(
                 {"detainees": row["detainees"], "qualifier": row["qualifier"], "as_of": row["as_of"],
-                 "source": row["source"], "note": row["note"], "_row": row["row"]})
+                 "source": row["source"], "counted_by": row["counted_by"], "note": row["note"], "_row": row["row"]})
         if row["status"] is not None:
             new_events.setdefault(chosen, []).append(
                 {"status": row["status"], "date": row["status_date"], "source": row["source"], "note": row["note"]})
@@ -221,10 +129,14 @@ def join_counts(facilities, counts, as_of=None, aliases=None, strict=False, coun
                         **_status_fields(facility, new_events.get(facility["id"], []), cutoff_text)})
     for field in COUNT_FIELDS + STATUS_FIELDS:
         joined[field] = pd.Series([values[field] for values in updated], index=joined.index, dtype=object)
-    joined.attrs["national_totals"] = _merge(
+    joined.attrs["national_totals"] = merge_figures(
         facilities.attrs.get("national_totals", []), totals,
-        lambda total: (total["country"], *_count_identity(total)), "as_of")
+        identity=lambda total: (total["country"], total["detainees"], total.get("qualifier") or "exact",
+                                total["as_of"], total.get("source")))
     report["conflict"] = [conflicts.get(number, "") for number in report["row"]]
+    figures = counts[counts["detainees"].notna()]
+    report.attrs["counted_by"] = {"column": counts.attrs.get("counted_by_column", True),
+                                  "unknown": int(figures["counted_by"].isna().sum()), "figures": len(figures)}
     return joined, report
 
 
@@ -234,39 +146,14 @@ def as_of_view(facilities, as_of):
     return join_counts(facilities, pd.DataFrame(columns=COLUMNS, dtype=object), as_of)[0]
 
 
-def facility_as_of(facility, as_of):
-    """One facility (a dict with :data:`COUNT_FIELDS`, :data:`STATUS_FIELDS` and ``id``) as it
-    stood on ``as_of``: its current figure and status re-picked by the rules of :func:`join_counts`."""
-    return {**_count_fields(facility, [], as_of, {}), **_status_fields(facility, [], as_of)}
-
-
-def parse_as_of(as_of):
-    """``--as-of`` as ISO text (date or month), or :class:`InputError` naming the fix."""
-    try:
-        return parse_date(as_of, "--as-of")
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-
-
 def _count_fields(facility, new, as_of, conflicts):
     """One facility's :data:`COUNT_FIELDS` with ``new`` figures merged in; notes same-date conflicts."""
-    fields = {field: facility[field] for field in COUNT_FIELDS}
-    existing = [dict(count) for count in facility["detainee_counts"] or []]
-    if facility["detainees"] is not None:
-        existing.append({"detainees": facility["detainees"], "qualifier": facility["detainees_qualifier"],
-                         "as_of": facility["detainees_as_of"], "source": facility["detainees_source"], "note": None})
+    existing = facility_figures(facility)
     if not existing and not new:
-        return fields
-    merged = _merge(existing, new, _count_identity, "as_of")
+        return {field: facility[field] for field in COUNT_FIELDS}
+    merged = merge_figures(existing, new)
     _note_conflicts(facility["id"], merged, conflicts)
-    figure = current_figure(merged, as_of) or {}
-    return {
-        "detainees": figure.get("detainees"),
-        "detainees_qualifier": (figure.get("qualifier") or "exact") if figure else None,
-        "detainees_as_of": figure.get("as_of"),
-        "detainees_source": figure.get("source"),
-        "detainee_counts": [{key: value for key, value in count.items() if key != "_row"} for count in merged],
-    }
+    return count_fields([{key: value for key, value in count.items() if key != "_row"} for count in merged], as_of)
 
 
 def _note_conflicts(facility_id, merged, conflicts):
@@ -278,10 +165,10 @@ def _note_conflicts(facility_id, merged, conflicts):
         figures = {(count["detainees"], count.get("qualifier") or "exact") for count in same_date}
         if len(figures) < 2:
             continue
-        shown = min(same_date, key=_figure_rank)
+        shown = min(same_date, key=figure_rank)
         text = (f"{facility_id} {shown['as_of']}: {len(figures)} different figures "
-                f"({', '.join(f'{n} {q}' for n, q in sorted(figures))}); shown {shown['detainees']} by the "
-                "same-date rule")
+                f"({', '.join(f'{n} {q}' for n, q in sorted(figures))}); shown {shown['detainees']}"
+                f" ({shown['counted_by'] or 'organisation unknown'}) by the same-date rule")
         for count in same_date:
             if "_row" in count:
                 conflicts[count["_row"]] = text
@@ -289,20 +176,10 @@ def _note_conflicts(facility_id, merged, conflicts):
 
 def _status_fields(facility, new, as_of):
     """One facility's :data:`STATUS_FIELDS` with ``new`` events merged into the history."""
-    fields = {field: facility[field] for field in STATUS_FIELDS}
-    history = [dict(event) for event in facility["status_history"] or []]
-    dated = facility["status_date"] is not None and facility["status_source"] is not None
-    if dated:
-        history.append({"status": facility["status"], "date": facility["status_date"],
-                        "source": facility["status_source"], "note": None})
+    history = facility_events(facility)
     if not history and not new:
-        return fields
-    history = _merge(history, new, _event_identity, "date")
-    event = current_status(history, as_of)
-    if event is None:  # every event is later than as_of: no source says what it was then
-        return {"status": "unknown", "status_date": None, "status_source": None, "status_history": history}
-    return {"status": event["status"], "status_date": event["date"], "status_source": event["source"],
-            "status_history": history}
+        return {field: facility[field] for field in STATUS_FIELDS}
+    return status_fields(merge_events(history, new), as_of)
 
 
 def join_file(facilities, counts_path, as_of=None, aliases_path=None, strict=False, encoding=None):
@@ -357,6 +234,13 @@ def summary(report, report_file=None):
             lines.append(f"{method} ({advice}; not joined): {listed}{more}")
     conflicts = sorted(set(filter(None, report["conflict"])))
     lines.extend(f"conflict: {text}" for text in conflicts)
+    counted = report.attrs.get("counted_by")
+    if counted and counted["figures"] and not counted["column"]:
+        lines.append("counted_by: the counts file has no counted_by column: who counted its figures is unknown "
+                     "(add one, e.g. foro_penal, jep, press; see docs/join.md)")
+    elif counted and counted["unknown"]:
+        lines.append(f"counted_by: {counted['unknown']} of {counted['figures']} figures do not say who counted them "
+                     "(unknown organisation)")
     if report_file is not None:
         lines.append(f"match report: {report_file}")
     return lines

@@ -2,8 +2,10 @@
 
 Labels are data: render.py passes the chosen language's table to the page, and the
 browser code never hard-codes a word. Add a language by adding a table with the
-same keys (a test checks they match).
+same keys (a test checks they match). Organisations' names come from :mod:`geomap.organisations`.
 """
+
+from .organisations import names_in
 
 LANGUAGES = ("en", "es")
 
@@ -13,6 +15,9 @@ LABELS = {
         "subtitle": "Sites named by rights groups. Every figure is dated and sourced; counts are contested and change weekly.",
         "data_as_of": "Data as of",
         "national_total": "Political prisoners nationwide",
+        "counted_by": "counted by",
+        "by_organisation": "Latest figure of each organisation",
+        "organisation_unknown": "organisation not recorded",
         "as_of": "as of",
         "source": "source",
         "sources": "Sources",
@@ -57,6 +62,7 @@ LABELS = {
         "timeline": "Map as of",
         "timeline_latest": "latest",
         "unknown": "unknown",
+        "organisations": names_in("en"),
         "qualifier": {"exact": "", "about": "about", "at_least": "at least", "up_to": "up to"},
         "status_names": {"open": "Open", "announced_closure": "Announced closure", "closed": "Closed", "unknown": "Status unknown"},
         "precision_names": {
@@ -79,6 +85,9 @@ LABELS = {
         "subtitle": "Lugares señalados por organizaciones de derechos humanos. Cada cifra tiene fecha y fuente; los conteos son disputados y cambian cada semana.",
         "data_as_of": "Datos al",
         "national_total": "Presos políticos en todo el país",
+        "counted_by": "contado por",
+        "by_organisation": "Cifra más reciente de cada organización",
+        "organisation_unknown": "organización no registrada",
         "as_of": "al",
         "source": "fuente",
         "sources": "Fuentes",
@@ -123,6 +132,7 @@ LABELS = {
         "timeline": "Mapa al",
         "timeline_latest": "lo más reciente",
         "unknown": "desconocido",
+        "organisations": names_in("es"),
         "qualifier": {"exact": "", "about": "unos", "at_least": "al menos", "up_to": "hasta"},
         "status_names": {"open": "Abierto", "announced_closure": "Cierre anunciado", "closed": "Cerrado", "unknown": "Estado desconocido"},
         "precision_names": {

@@ -253,11 +253,14 @@ def facilities_from(collection, path):
 
 
 def _with_provenance(facilities, collection, record):
-    """``facilities`` with the input ``record`` and the national totals of a geomap export in its attrs."""
+    """``facilities`` with the input ``record``, and from the ``geomap`` member the national totals of a
+    geomap export and the dataset's primary counting organisation (``primary_counted_by``), in its attrs."""
     facilities.attrs["inputs"] = [record]
     provenance = collection.get(PROVENANCE_KEY)
-    if isinstance(provenance, dict) and "national_totals" in provenance:
-        facilities.attrs["national_totals"] = provenance["national_totals"]
+    if isinstance(provenance, dict):
+        for key in ("national_totals", "primary_counted_by"):
+            if provenance.get(key) is not None:
+                facilities.attrs[key] = provenance[key]
     return facilities
 
 

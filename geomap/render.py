@@ -33,8 +33,10 @@ from jinja2 import Template
 from .errors import InputError
 from .files import atomic_write
 from .frame import gc_paused
-from .join import current_figure, latest_date, shown_count_note
+from .history import latest_date, national_figures, primary_organisation, shown_note, standing
 from .labels import LABELS, LANGUAGES
+from .organisations import canonical_counted_by
+from .timeline import AUTO_LIMIT, figure_refs, timeline
 
 #: Status colours (Okabe-Ito: distinguishable with the common colour-vision deficiencies) and
 #: shapes (so colour is never the only cue); the page and the KML export both use them.
@@ -67,10 +69,12 @@ class MapOptions:
     cdn: bool = False
     tiles: bool = True
     static: bool = False  # a picture, not a page: no zoom, search or full-screen buttons
+    counted_by: str | None = None  # whose nationwide series leads the headline; None: the dataset's default
 
     def __post_init__(self):
         if self.lang not in LANGUAGES:
             raise InputError(f"--lang {self.lang!r}: choose one of {', '.join(LANGUAGES)}")
+        object.__setattr__(self, "counted_by", canonical_counted_by(self.counted_by))
 
 
 def _assets():
@@ -177,9 +181,11 @@ def content_security_policy(page, options):
 #   search or the screen-reader table needs it.
 
 #: Per-facility fields of the detail rows: only what the page shows.
+#: ``counts`` items are ``[detainees, qualifier, as_of, source, counted_by]``; ``figures`` the latest
+#: figure of each organisation that counted there (positions in ``counts``, :func:`geomap.timeline.figure_refs`).
 DETAIL_FIELDS = ("id", "name", "other_name", "aliases", "status", "status_date", "status_source", "detainees",
-                 "qualifier", "as_of", "count_source", "note_count", "precision", "location_source", "operator",
-                 "facility_type", "place", "notes", "sources", "history", "counts")
+                 "qualifier", "as_of", "count_source", "counted_by", "note_count", "precision", "location_source",
+                 "operator", "facility_type", "place", "notes", "sources", "history", "counts", "figures")
 #: Statuses in legend order; the head's status column holds their positions in this list.
 STATUS_ORDER = tuple(STATUS_COLOURS)
 _ROWS_ID, _TIMELINE_ID = "gm-rows", "gm-timeline"
@@ -207,12 +213,13 @@ def draw_columns(facilities):
     }
 
 
-def detail_rows(facilities, lang):
+def detail_rows(facilities, lang, as_of=None):
     """One list per facility, in :data:`DETAIL_FIELDS` order.
 
     A facility cites the same few sources in many fields (its status, figures, history):
     those fields hold the URL's position in the facility's own ``sources`` list when it is
-    there, which makes a 100k page ~35% smaller without any page-wide table to keep.
+    there, which makes a 100k page ~35% smaller without any page-wide table to keep. ``figures`` are
+    those standing on ``as_of`` (None: the latest).
     """
     names, names_en = _column(facilities, "name"), _column(facilities, "name_en")
     if lang == "en":
@@ -228,21 +235,25 @@ def detail_rows(facilities, lang):
 
     counts_col, as_of_col = _column(facilities, "detainee_counts"), _column(facilities, "detainees_as_of")
     detainees, qualifiers = _detainees(facilities), _column(facilities, "detainees_qualifier")
-    count_sources = _column(facilities, "detainees_source")
+    count_sources, counted_by = _column(facilities, "detainees_source"), _column(facilities, "detainees_counted_by")
     places = [", ".join(part for part in (city, state) if part) or None
               for city, state in zip(_column(facilities, "city"), _column(facilities, "state"))]
     history = [[[e["status"], e["date"], position.get(e.get("source"), e.get("source"))] for e in events or []]
                for position, events in zip(positions, _column(facilities, "status_history"))]
-    counts = [[[c["detainees"], c.get("qualifier"), c["as_of"], position.get(c.get("source"), c.get("source"))]
-               for c in series or []] for position, series in zip(positions, counts_col)]
-    notes_for_count = list(map(shown_count_note, counts_col, detainees, qualifiers, as_of_col, count_sources))
+    counts = [[[c["detainees"], c.get("qualifier"), c["as_of"], position.get(c.get("source"), c.get("source")),
+                c.get("counted_by")] for c in series or []] for position, series in zip(positions, counts_col)]
+    notes_for_count = [shown_note(series, {"detainees": d, "detainees_qualifier": q, "detainees_as_of": a,
+                                           "detainees_source": u, "detainees_counted_by": c})
+                       for series, d, q, a, u, c in zip(counts_col, detainees, qualifiers, as_of_col, count_sources,
+                                                        counted_by)]
+    figures = [figure_refs(series, standing(series or [], as_of)) for series in counts_col]
     columns = [
         _column(facilities, "id"), shown, other, [list(a or []) for a in _column(facilities, "aliases")],
         _column(facilities, "status"), _column(facilities, "status_date"), refs(_column(facilities, "status_source")),
-        detainees, qualifiers, as_of_col, refs(count_sources),
+        detainees, qualifiers, as_of_col, refs(count_sources), counted_by,
         notes_for_count, _column(facilities, "location_precision"), refs(_column(facilities, "location_source")),
         _column(facilities, "operator"), _column(facilities, "facility_type"), places, _column(facilities, "notes"),
-        sources, history, counts,
+        sources, history, counts, figures,
     ]
     return [list(row) for row in zip(*columns)]
 
@@ -253,22 +264,27 @@ def data_as_of(facilities, options):
     return options.as_of or latest_date(facilities)
 
 
-def national_headline(facilities, as_of):
-    """The nationwide total current on ``as_of`` (``attrs["national_totals"]``), by the join's rule."""
-    return current_figure(facilities.attrs.get("national_totals") or [], as_of)
+def national_headline(facilities, as_of, counted_by=None):
+    """``(primary organisation, its nationwide total standing on as_of or None, [each other organisation's
+    latest, newest first])`` from ``attrs["national_totals"]`` (:func:`geomap.history.national_figures`)."""
+    primary = primary_organisation(facilities, counted_by)
+    return (primary, *national_figures(facilities.attrs.get("national_totals") or [], as_of, primary))
 
 
 def build_head(facilities, options):
     """The head of the payload: labels, options, headline figures and the draw columns."""
     labels = LABELS[options.lang]
     as_of = data_as_of(facilities, options)
+    primary, national, others = national_headline(facilities, as_of, options.counted_by)
     return {
         "lang": options.lang,
         "labels": labels,
         "title": options.title or labels["title"],
         "subtitle": options.subtitle if options.subtitle is not None else labels["subtitle"],
         "as_of": as_of,
-        "national": national_headline(facilities, as_of),
+        "national": national,
+        "national_others": others,
+        "national_primary": primary,
         "options": {"embed": options.embed, "cluster": options.cluster, "static": options.static, "tiles": options.tiles},
         "style": {"colours": STATUS_COLOURS, "shapes": STATUS_SHAPES},
         "statuses": STATUS_ORDER,
@@ -279,17 +295,15 @@ def build_head(facilities, options):
 
 def time_view(facilities, options, as_of):
     """The time view's data up to ``as_of`` (:func:`geomap.timeline.timeline`) when the map gets one, else None."""
-    from .timeline import AUTO_LIMIT, timeline
-
     wanted = options.timeline if options.timeline is not None else len(facilities) <= AUTO_LIMIT
-    return timeline(facilities, as_of) if wanted and not options.static else None
+    return timeline(facilities, as_of, options.counted_by) if wanted and not options.static else None
 
 
-def detail_lines(facilities, lang, batch=5000):
+def detail_lines(facilities, lang, batch=5000, as_of=None):
     """The detail rows as text, ``batch`` facilities at a time: one JSON array per line."""
     for start in range(0, len(facilities), batch):
         with gc_paused():
-            rows = detail_rows(facilities.iloc[start:start + batch], lang)
+            rows = detail_rows(facilities.iloc[start:start + batch], lang, as_of)
             yield ("\n" if start else "") + _script_safe(b"\n".join(map(orjson.dumps, rows)).decode())
 
 
@@ -372,7 +386,7 @@ def page_parts(facilities, options=MapOptions(), batch=5000):
     end = page.rindex("</html>")
     yield page[:end]
     yield f'<script type="application/x-ndjson" id="{_ROWS_ID}">'
-    yield from detail_lines(facilities, options.lang, batch)
+    yield from detail_lines(facilities, options.lang, batch, options.as_of)
     yield "</script>\n"
     if view:
         yield f'<script type="application/json" id="{_TIMELINE_ID}">{json_for_script(view)}</script>\n'

@@ -1,10 +1,13 @@
 """The map's time view: each facility as it stood at every date its data changes.
 
-States are picked by the join's own rules (the code behind ``--as-of``), so the page
-moved back to a date shows what ``geomap build --as-of DATE`` shows for that date.
+States are picked by the rules of :mod:`geomap.history` (the code behind ``--as-of``), so the
+page moved back to a date shows what ``geomap build --as-of DATE`` shows for that date; the
+nationwide total is one series per organisation, so the slider never shows one organisation's
+figure as another's.
 """
 
-from .join import COUNT_FIELDS, STATUS_FIELDS, current_figure, cutoff_day, date_key, facility_as_of, shown_count_note
+from .history import (COUNT_FIELDS, STATUS_FIELDS, current_figure, cutoff_day, date_key, facility_as_of,
+                      primary_organisation, series, shown_note, standing)
 
 #: Facilities up to which a map gets its time view unless asked otherwise (``--timeline``): the
 #: states take ~0.15 ms per facility to pick, and past a few thousand facilities the slider has
@@ -14,7 +17,7 @@ AUTO_LIMIT = 2_000
 _BEFORE = "0001-01-01"
 #: Facility state fields, in the order of each state list after its stop index.
 STATE_FIELDS = ("status", "status_date", "status_source", "detainees", "detainees_qualifier", "detainees_as_of",
-                "detainees_source")
+                "detainees_source", "detainees_counted_by")
 
 
 def _own_dates(facility):
@@ -25,26 +28,60 @@ def _own_dates(facility):
     return dates
 
 
+def figure_refs(counts, figures):
+    """``figures`` as positions in a facility's ``counts`` (its ``detainee_counts``, as the page lists
+    them); a figure not in that list as ``[detainees, qualifier, as_of, source, counted_by]``."""
+    position = {_identity(count): k for k, count in enumerate(counts or [])}
+    return [position.get(_identity(figure), [figure["detainees"], figure.get("qualifier"), figure["as_of"],
+                                             figure.get("source"), figure.get("counted_by")])
+            for figure in figures]
+
+
+def _identity(figure):
+    return (figure["detainees"], figure.get("qualifier") or "exact", figure["as_of"], figure.get("source"),
+            figure.get("counted_by"))
+
+
 def _state(facility, as_of, positions):
-    """The facility's :data:`STATE_FIELDS` on ``as_of`` and the note of the figure shown then (the
-    popup shows it, as a build ``--as-of`` does); a source that is one of its own ``sources`` is its
-    position there (as in the page's detail rows)."""
+    """The facility's :data:`STATE_FIELDS` on ``as_of``, the note of the figure shown then and the
+    latest figure of each organisation then (:func:`figure_refs`; the popup shows both, as a build
+    ``--as-of`` does); a source that is one of its own ``sources`` is its position there."""
     fields = facility_as_of(facility, as_of)
-    note = shown_count_note(fields["detainee_counts"], *(fields[field] for field in STATE_FIELDS[3:]))
+    note = shown_note(fields["detainee_counts"], fields)
+    figures = figure_refs(facility["detainee_counts"], standing(fields["detainee_counts"] or [], as_of))
     return [positions.get(fields[field], fields[field]) if field.endswith("_source") else fields[field]
-            for field in STATE_FIELDS] + [note]
+            for field in STATE_FIELDS] + [note, figures]
 
 
-def timeline(facilities, as_of=None):
+def national_series(totals, keys, stops, primary):
+    """Each organisation's nationwide series at the slider's stops, the primary one first:
+    ``[{"counted_by", "changes": [[stop, detainees, qualifier, as_of, source], ...]}]``."""
+    grouped = series(totals)
+    order = sorted(grouped, key=lambda org: org != primary)  # stable: then first seen
+    national = []
+    for counted_by in order:
+        changes, shown = [], None
+        for stop, key in enumerate(keys):
+            figure = current_figure(grouped[counted_by], stops[key])
+            value = figure and [figure["detainees"], figure.get("qualifier"), figure["as_of"], figure.get("source")]
+            if value != shown:
+                changes.append([stop, *(value or [None] * 4)])
+                shown = value
+        national.append({"counted_by": counted_by, "changes": changes})
+    return national
+
+
+def timeline(facilities, as_of=None, counted_by=None):
     """The time view's data, or None when the map has fewer than two dates to move between.
 
-    ``{"dates", "statuses", "max_detainees", "states", "national"}``: ``dates`` are the slider's stops
-    (ISO days or months, oldest first, none after ``as_of``); ``states[i]`` lists facility i's
-    states as ``[stop, *STATE_FIELDS, note]`` where it changes (stop -1: before its first date; a
-    source that is one of the facility's ``sources`` as its position there);
-    ``national`` lists ``[stop, detainees, qualifier, as_of, source]`` of the nationwide total;
-    ``statuses`` and ``max_detainees`` are every status and the largest figure of any state (the
-    legend's rows and the size scale hold for every date).
+    ``{"dates", "statuses", "max_detainees", "states", "national", "primary"}``: ``dates`` are the
+    slider's stops (ISO days or months, oldest first, none after ``as_of``); ``states[i]`` lists
+    facility i's states as ``[stop, *STATE_FIELDS, note, figures]`` where it changes (stop -1: before
+    its first date; a source that is one of the facility's ``sources`` as its position there;
+    ``figures`` the latest figure of each organisation, :func:`figure_refs`); ``national`` is
+    :func:`national_series` and ``primary`` its lead organisation (``counted_by`` overrides the
+    dataset's); ``statuses`` and ``max_detainees`` are every status and the largest figure of any
+    state (the legend's rows and the size scale hold for every date).
     """
     records = facilities[list(COUNT_FIELDS + STATUS_FIELDS + ("id", "sources"))].to_dict("records")
     totals = facilities.attrs.get("national_totals") or []
@@ -67,14 +104,8 @@ def timeline(facilities, as_of=None):
             if state != changes[-1][1:]:
                 changes.append([stop, *state])
         states.append(changes)
-    national, shown = [], None
-    for stop, key in enumerate(keys):
-        figure = current_figure(totals, stops[key])
-        value = figure and [figure["detainees"], figure.get("qualifier"), figure["as_of"], figure.get("source")]
-        if value != shown:
-            national.append([stop, *(value or [None] * 4)])
-            shown = value
+    primary = primary_organisation(facilities, counted_by)
     every_state = [state for changes in states for state in changes]
     return {"dates": [stops[key] for key in keys], "statuses": sorted({state[1] for state in every_state}),
             "max_detainees": max((state[4] or 0 for state in every_state), default=0),
-            "states": states, "national": national}
+            "states": states, "national": national_series(totals, keys, stops, primary), "primary": primary}

@@ -2,7 +2,7 @@
 
 These tests guard the curated data, not the code: every coordinate, count and status has a
 public URL and a date, approximate points say so, the two files tell the same story under the
-join's documented rule (:func:`geomap.join.current_figure`), and no detainee is ever named.
+documented rule (:func:`geomap.history.current_figure`), and no detainee is ever named.
 """
 
 import csv
@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from geomap.cli import main
 from geomap.counts import QUALIFIERS
-from geomap.join import current_figure, current_status, date_key
+from geomap.history import current_figure, current_status, date_key
 from geomap.load import read_json
 from geomap.schema import STATUSES, is_date, is_http_url, validate_collection
 
@@ -120,7 +120,8 @@ def test_national_totals_present(rows):
 
 def _rows_for(rows, fid):
     counts = [{"detainees": int(r["detainees"]), "qualifier": r["qualifier"], "as_of": r["as_of"],
-               "source": r["source"], "note": r["note"]} for r in rows if r["facility"] == fid and r["detainees"]]
+               "source": r["source"], "counted_by": r["counted_by"] or None, "note": r["note"]}
+              for r in rows if r["facility"] == fid and r["detainees"]]
     events = [{"status": r["status"], "date": r["status_date"], "source": r["source"], "note": r["note"]}
               for r in rows if r["facility"] == fid and r["status"]]
     return (sorted(counts, key=lambda c: date_key(c["as_of"])), sorted(events, key=lambda e: date_key(e["date"])))
@@ -136,10 +137,31 @@ def test_geojson_agrees_with_counts_csv(rows, facilities):
         assert props["detainees_qualifier"] == (figure and figure["qualifier"]), fid
         assert props["detainees_as_of"] == (figure and figure["as_of"]), fid
         assert props["detainees_source"] == (figure and figure["source"]), fid
+        assert props["detainees_counted_by"] == (figure and figure["counted_by"]), fid
         event = current_status(events) if events else None
         assert props["status"] == (event["status"] if event else "unknown"), fid
         assert props["status_date"] == (event and event["date"]), fid
         assert props["status_source"] == (event and event["source"]), fid
+
+
+def test_every_figure_says_who_counted_it_with_an_agreed_slug(rows, collection):
+    from geomap.organisations import ORGANISATIONS
+
+    figures = [row for row in rows if row["detainees"]]
+    assert {row["counted_by"] for row in figures} <= {*ORGANISATIONS, ""}
+    assert sum(not row["counted_by"] for row in figures) <= 1  # only where no note says who counted
+    assert collection["geomap"]["primary_counted_by"] == "foro_penal"
+    national = {row["counted_by"] for row in rows if row["facility"] == NATIONAL}
+    assert national == {"foro_penal", "jep"}
+
+
+def test_tocuyito_shows_the_original_not_the_republication_of_the_same_date(facilities):
+    # El Vinotinto's "at least 380" cites El Carabobeño; El Carabobeño's own "more than 100" (read via
+    # its mirror) is the same date: the same-date rule shows the original, not the larger republished figure
+    tocuyito = facilities["tocuyito"]
+    assert (tocuyito["detainees"], tocuyito["detainees_as_of"]) == (100, "2024-12-31")
+    assert "el-carabobeno.com" in tocuyito["detainees_source"]
+    assert {count["detainees"] for count in tocuyito["detainee_counts"]} == {100, 380}
 
 
 def test_helicoide_announced_closure_with_seed_figure(facilities):

@@ -39,7 +39,8 @@ JOIN_FIXTURES = REPO / "tests" / "fixtures" / "join"
 GENERATED_AT = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 NAMES = ["El Helicoide", "Rodeo I — Guatire", "Cárcel de Tocorón 😀", "سجن المدينة", "כלא השרון", 'Zona "7" <b>&</b>']
 INPUTS = [{"path": "data/facilities.geojson", "sha256": "0" * 64}]
-NATIONAL_TOTALS = [{"country": "VE", "detainees": 1000, "qualifier": "about", "as_of": "2026-11-01", "source": "https://foropenal.com/reporte", "note": None}]
+NATIONAL_TOTALS = [{"country": "VE", "detainees": 1000, "qualifier": "about", "as_of": "2026-11-01", "source": "https://foropenal.com/reporte", "counted_by": "foro_penal", "note": None},
+                   {"country": "VE", "detainees": 1100, "qualifier": "exact", "as_of": "2026-10-20", "source": "https://example.org/jep", "counted_by": "jep", "note": None}]
 
 
 def synthetic_features(count):
@@ -72,8 +73,9 @@ def synthetic_features(count):
             "detainees_qualifier": ["exact", "about", "at_least", "up_to", None][i % 5] if counted else None,
             "detainees_as_of": "2026-10-15" if counted else None,
             "detainees_source": "https://example.org/counts?a=1&b=2" if counted else None,
+            "detainees_counted_by": ["foro_penal", None, "Comité local «Libertad» | 2"][i % 3] if counted else None,
             "detainee_counts": (
-                [{"detainees": 5, "qualifier": None, "as_of": "2025-06", "source": "https://example.org/old", "note": "línea 1\nlínea 2, \"quoted\""},
+                [{"detainees": 5, "qualifier": None, "as_of": "2025-06", "source": "https://example.org/old", "counted_by": "jep", "note": "línea 1\nlínea 2, \"quoted\""},
                  {"detainees": i % 400, "as_of": "2026-10-15", "source": "https://example.org/counts?a=1&b=2"}]
                 if counted else []
             ),
@@ -252,6 +254,8 @@ def test_counts_history_as_long_csv(tmp_path, small):
         assert int(row["detainees"]) == count["detainees"]
         assert (row["as_of"], row["source"]) == (count["as_of"], count["source"])
         assert row["qualifier"] == (count.get("qualifier") or "") and row["note"] == (count.get("note") or "")
+        assert row["counted_by"] == (count.get("counted_by") or "")
+    assert {row["counted_by"] for row in rows} == {"jep", ""}
 
 
 def test_gpkg_has_facilities_and_counts_tables(tmp_path, small):

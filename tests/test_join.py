@@ -10,7 +10,8 @@ from geomap.cli import main
 from geomap.counts import read_counts
 from geomap.errors import InputError
 from geomap.export import read_export
-from geomap.join import as_of_view, current_figure, current_status, date_key, join_counts, join_file, read_aliases
+from geomap.history import current_figure, current_status, date_key
+from geomap.join import as_of_view, join_counts, join_file, read_aliases, summary
 from geomap.load import check_collection
 from geomap.names import Facility, NameMatcher, name_variants, normalize
 
@@ -204,7 +205,7 @@ def test_join_fills_figures_sources_status_and_national_totals(facilities):
     assert rows["la_tumba"]["detainees"] is None
     assert joined.attrs["national_totals"] == [{"country": "VE", "detainees": 863, "qualifier": "exact",
                                                 "as_of": "2025-12-29", "source": "https://example.org/foro-penal-balance",
-                                                "note": "Balance de Foro Penal"}]
+                                                "counted_by": None, "note": "Balance de Foro Penal"}]
     assert list(report["method"]) == ["fuzzy", "name", "name", "name", "name", "national"]
     assert len(joined) == len(facilities) and list(joined.columns) == list(facilities.columns)
     assert [input["path"] for input in joined.attrs["inputs"]] == [str(FACILITIES), str(FIXTURES / "counts_es_cp1252.csv")]
@@ -371,8 +372,8 @@ def test_shipped_counts_reproduce_the_shipped_figures():
     facilities = read_export(REPO / "data" / "facilities.geojson")
     joined, report = join_file(facilities, REPO / "data" / "counts.csv")
     assert set(report["method"]) <= {"id", "national"}
-    fields = ("detainees", "detainees_qualifier", "detainees_as_of", "detainees_source", "detainee_counts",
-              "status", "status_date", "status_source", "status_history")
+    fields = ("detainees", "detainees_qualifier", "detainees_as_of", "detainees_source", "detainees_counted_by",
+              "detainee_counts", "status", "status_date", "status_source", "status_history")
     for shipped, rejoined in zip(facilities.to_dict("records"), joined.to_dict("records")):
         assert {f: shipped[f] for f in fields} == {f: rejoined[f] for f in fields}, shipped["id"]
     assert joined.attrs["national_totals"] and all(t["country"] == "VE" for t in joined.attrs["national_totals"])
@@ -416,3 +417,67 @@ def test_a_figure_above_the_schema_maximum_is_a_bad_row(tmp_path):
     path = write(tmp_path, HEADER + "helicoide,10000001,,2026-01,https://example.org/a,,,\n")
     with pytest.raises(InputError, match=r"row 2: detainees 10000001 is more than 10000000: check the figure"):
         read_counts(path)
+
+
+# ------------------------------------------------------------------ who counted
+
+
+@pytest.mark.parametrize("header", ["counted_by", "Organización", "organisation", "organization", "Contabilizado por",
+                                    "contado por", "fuente_organizacion"])
+def test_counted_by_is_read_under_english_and_spanish_headers(facilities, tmp_path, header):
+    path = write(tmp_path, f"facility,detainees,as_of,source,{header}\n"
+                           "helicoide,65,2026-01-15,https://example.org/a,Foro Penal\n"
+                           "national:VE,759,2026-03-02,https://example.org/n,JEP\n")
+    joined, report = join_file(facilities, path)
+    helicoide = by_id(joined)["helicoide"]
+    assert helicoide["detainees_counted_by"] == "foro_penal"
+    assert [count["counted_by"] for count in helicoide["detainee_counts"]] == [None, "foro_penal"]
+    assert joined.attrs["national_totals"] == [{"country": "VE", "detainees": 759, "qualifier": "exact", "as_of": "2026-03-02",
+                                                "source": "https://example.org/n", "counted_by": "jep", "note": None}]
+    assert not [line for line in summary(report) if line.startswith("counted_by")]
+
+
+def test_an_old_count_file_without_counted_by_joins_and_the_summary_says_so_once(tmp_path):
+    path = write(tmp_path, HEADER + "helicoide,65,,2026-01-15,https://example.org/a,,,\n"
+                                    "tocoron,700,,2026-01-15,https://example.org/b,,,\n"
+                                    "national:VE,777,,2026-01-19,https://example.org/n,,,\n")
+    output = tmp_path / "joined.geojson"
+    result = run("join", FACILITIES, path, "-o", output)
+    assert result.exit_code == 0, result.stderr
+    assert [line for line in result.stderr.splitlines() if "counted_by" in line] == [
+        "counted_by: the counts file has no counted_by column: who counted its figures is unknown "
+        "(add one, e.g. foro_penal, jep, press; see docs/join.md)"]
+    joined = read_export(output)
+    assert (by_id(joined)["helicoide"]["detainees"], by_id(joined)["helicoide"]["detainees_counted_by"]) == (65, None)
+    assert joined.attrs["national_totals"][0]["counted_by"] is None
+
+
+def test_figures_without_an_organisation_in_a_file_that_has_the_column_are_counted(facilities, tmp_path):
+    path = write(tmp_path, "facility,detainees,as_of,source,counted_by\n"
+                           "helicoide,65,2026-01-15,https://example.org/a,jep\n"
+                           "tocoron,700,2026-01-15,https://example.org/b,\n")
+    _, report = join_file(facilities, path)
+    assert [line for line in summary(report) if line.startswith("counted_by")] == [
+        "counted_by: 1 of 2 figures do not say who counted them (unknown organisation)"]
+
+
+def test_naming_who_counted_a_figure_already_joined_adds_no_repeat(facilities, tmp_path):
+    old = write(tmp_path, HEADER + "helicoide,65,,2026-01-15,https://example.org/a,,,\n", "old.csv")
+    new = write(tmp_path, "facility,detainees,as_of,source,counted_by\n"
+                          "helicoide,65,2026-01-15,https://example.org/a,jep\n"
+                          "helicoide,65,2026-01-15,https://example.org/a,foro_penal\n", "new.csv")
+    once, _ = join_file(facilities, old)
+    twice = by_id(join_file(once, new)[0])["helicoide"]
+    # the unattributed figure learns its organisation; another organisation's equal figure is its own
+    assert [(c["detainees"], c["counted_by"]) for c in twice["detainee_counts"]] == [(50, None), (65, "jep"), (65, "foro_penal")]
+    assert twice["detainees_counted_by"] == "foro_penal"  # same figure, date, page: the deterministic tie-break
+
+
+def test_the_same_date_rule_prefers_the_organisations_own_figure_to_a_republication(facilities, tmp_path):
+    path = write(tmp_path, "facility,detainees,as_of,source,counted_by,note\n"
+                           "helicoide,90,2026-02-01,https://aggregator.example.com/x,foro_penal,republished from Foro Penal\n"
+                           "helicoide,85,2026-02-01,https://foropenal.com/balance,foro_penal,\n")
+    joined, report = join_file(facilities, path)
+    helicoide = by_id(joined)["helicoide"]
+    assert (helicoide["detainees"], helicoide["detainees_source"]) == (85, "https://foropenal.com/balance")
+    assert "shown 85 (foro_penal) by the same-date rule" in report["conflict"].iloc[0]

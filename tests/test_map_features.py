@@ -75,10 +75,10 @@ def test_search_finds_helicoide_and_opens_its_popup(offline_page, tmp_path):
 def test_markers_have_alt_text_and_open_from_the_keyboard(offline_page, small_map):
     page = offline_page.open(small_map)
     marker = page.locator("button.gm-hotspot[data-id=helicoide]")  # over the canvas marker, for the keyboard
-    assert marker.get_attribute("aria-label") == "The Helicoide \u2014 Announced closure \u2014 65 detainees as of 2026-01"
+    assert marker.get_attribute("aria-label") == "The Helicoide \u2014 Announced closure \u2014 65 detainees as of 2026-01, organisation not recorded"
     assert page.locator("button.gm-hotspot").count() == 4
     offline_page.hover_marker("tocoron")  # apart from the others
-    assert page.inner_text(".leaflet-tooltip") == "Tocorón \u2014 Open \u2014 800 detainees as of 2026-01"
+    assert page.inner_text(".leaflet-tooltip") == "Tocorón \u2014 Open \u2014 800 detainees as of 2026-01, organisation not recorded"
     page.mouse.move(600, 790)  # off the marker: the tooltip goes (after Leaflet's 200 ms fade)
     page.wait_for_selector(".leaflet-tooltip", state="detached", timeout=2000)
     marker.focus()

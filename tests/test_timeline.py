@@ -2,7 +2,8 @@
 
 import pytest
 
-from geomap.join import COUNT_FIELDS, STATUS_FIELDS, facility_as_of, join_file
+from geomap.history import COUNT_FIELDS, STATUS_FIELDS, date_key, facility_as_of, national_figures
+from geomap.join import join_file
 from geomap.load import read_facilities
 from geomap.timeline import STATE_FIELDS, timeline
 
@@ -32,16 +33,16 @@ def test_every_stop_shows_what_as_of_that_date_shows(joined):
 
 
 def test_stops_end_at_as_of_and_are_in_order(joined):
-    from geomap.join import date_key
-
     view = timeline(joined, "2026-01-15")
     keys = [date_key(d) for d in view["dates"]]
     assert keys == sorted(set(keys)) and max(view["dates"]) <= "2026-01-15"
-    # the nationwide total at the last stop is the one a build --as-of 2026-01-15 shows in its headline
-    from geomap.join import current_figure
-
-    expected = current_figure(joined.attrs["national_totals"], "2026-01-15")
-    assert view["national"][-1][1:] == [expected["detainees"], expected["qualifier"], expected["as_of"], expected["source"]]
+    # each organisation's total at the last stop is the one a build --as-of 2026-01-15 shows in its headline
+    lead, others = national_figures(joined.attrs["national_totals"], "2026-01-15", "foro_penal")
+    assert view["primary"] == "foro_penal" and [s["counted_by"] for s in view["national"]] == ["foro_penal", "jep"]
+    assert {s["counted_by"]: s["changes"][-1][1:] for s in view["national"]} == {
+        figure["counted_by"]: [figure["detainees"], figure["qualifier"], figure["as_of"], figure["source"]]
+        for figure in [lead, *others]}
+    assert (lead["detainees"], others[0]["detainees"]) == (803, 1084)
 
 
 def test_no_time_view_without_two_dates(joined):
@@ -58,6 +59,6 @@ def test_each_state_carries_the_note_of_the_figure_it_shows(joined):
     # Tocorón showed Foro Penal's 800 (with its note) until Efecto Cocuyo's 100 of 2025-08-08
     view = timeline(joined)
     tocoron = view["states"][list(joined["id"]).index("tocoron")]
-    notes = {state[STATE_FIELDS.index("detainees") + 1]: state[-1] for state in tocoron}
+    notes = {state[STATE_FIELDS.index("detainees") + 1]: state[len(STATE_FIELDS) + 1] for state in tocoron}
     assert notes[800].startswith("Foro Penal: after 86 verified releases")
     assert notes[100].startswith("Efecto Cocuyo:") and notes[None] is None

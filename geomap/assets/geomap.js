@@ -102,13 +102,16 @@
     var state = this.states && this.states[i];
     if (state) { // the time view's date: status and figure as they stood then
       f.status = state[1]; f.status_date = state[2]; f.status_source = state[3];
-      f.detainees = state[4]; f.qualifier = state[5]; f.as_of = state[6]; f.count_source = state[7]; f.note_count = state[8];
+      f.detainees = state[4]; f.qualifier = state[5]; f.as_of = state[6]; f.count_source = state[7];
+      f.counted_by = state[8]; f.note_count = state[9]; f.figures = state[10];
     }
     // A source cited in several fields is its position in the facility's own list.
     function url(v) { return typeof v === "number" ? f.sources[v] : v; }
     URL_FIELDS.forEach(function (key) { f[key] = url(f[key]); });
     f.history.forEach(function (h) { h[2] = url(h[2]); });
     f.counts.forEach(function (c) { c[3] = url(c[3]); });
+    // the latest figure of each organisation: a position in counts, or the figure itself
+    f.figures = (f.figures || []).map(function (k) { return typeof k === "number" ? f.counts[k] : k; });
     return f; // not cached: parsing one line again costs microseconds, caching 100k objects costs memory
   };
 
@@ -287,11 +290,21 @@
     }
   });
 
+  // Who counted a figure, by name; null: not recorded.
+  function orgName(slug, t) {
+    return slug === null || slug === undefined ? t.organisation_unknown : (t.organisations[slug] || slug);
+  }
+
+  function figureText(detainees, qualifier, t) {
+    var q = t.qualifier[qualifier || "exact"];
+    return (q ? q + " " : "") + detainees.toLocaleString(t.locale);
+  }
+
   function countText(f, t) {
     if (f.detainees === null || f.detainees === undefined) return t.no_count;
-    var q = t.qualifier[f.qualifier || "exact"];
-    return (q ? q + " " : "") + f.detainees.toLocaleString(t.locale) + " " + t.detainees_short +
-      (f.as_of ? " " + t.as_of + " " + f.as_of : "");
+    return figureText(f.detainees, f.qualifier, t) + " " + t.detainees_short +
+      (f.as_of ? " " + t.as_of + " " + f.as_of : "") + ", " +
+      (f.counted_by === null || f.counted_by === undefined ? t.organisation_unknown : t.counted_by + " " + orgName(f.counted_by, t));
   }
 
   function altText(f, t) {
@@ -338,11 +351,19 @@
       });
       row(t.status_history, [ul]);
     }
+    if (f.figures.length > 1) {
+      var ol = el("ul", { "class": "gm-history gm-by-organisation" });
+      f.figures.forEach(function (c) {
+        var li = el("li", null, orgName(c[4], t) + ": " + figureText(c[0], c[1], t) + " " + t.as_of + " " + c[2] + " ");
+        if (c[3]) li.appendChild(link(c[3], t.source));
+        ol.appendChild(li);
+      });
+      row(t.by_organisation, [ol]);
+    }
     if (f.counts && f.counts.length > 1) {
       var cl = el("ul", { "class": "gm-history" });
       f.counts.forEach(function (c) {
-        var q = t.qualifier[c[1] || "exact"];
-        var li = el("li", null, c[2] + ": " + (q ? q + " " : "") + c[0].toLocaleString(t.locale) + " ");
+        var li = el("li", null, c[2] + ": " + figureText(c[0], c[1], t) + " (" + orgName(c[4], t) + ") ");
         if (c[3]) li.appendChild(link(c[3], t.source));
         cl.appendChild(li);
       });
@@ -377,21 +398,50 @@
     if (data.subtitle) box.appendChild(el("p", { "class": "gm-subtitle", dir: "auto" }, data.subtitle));
     box.appendChild(el("p", { "class": "gm-meta" }));
     box.appendChild(el("p", { "class": "gm-national" }));
-    dated(box, t, data.as_of, data.national);
+    dated(box, t, data.as_of, data.national, data.national_others);
     box.appendChild(el("p", { "class": "gm-credits" }, t.credits_sources + " " + (data.options.tiles ? t.credits_tiles + " " : "") + t.credits_outline));
     return box;
   }
 
-  // The headline's date and nationwide total (again when the time view moves).
-  function dated(box, t, asOf, n) {
+  // The headline's date and nationwide totals (again when the time view moves): the primary
+  // organisation's latest, named, then each other organisation's own latest beside it.
+  function dated(box, t, asOf, lead, others) {
     var meta = box.querySelector(".gm-meta"), p = box.querySelector(".gm-national");
     meta.textContent = ""; p.textContent = "";
     if (asOf) meta.appendChild(el("span", { "class": "gm-asof" }, t.data_as_of + " " + asOf));
-    if (!n || n.detainees === null || n.detainees === undefined) return;
-    var q = t.qualifier[n.qualifier || "exact"];
-    p.appendChild(el("strong", null, t.national_total + ": " + (q ? q + " " : "") + n.detainees.toLocaleString(t.locale)));
-    p.appendChild(document.createTextNode(" " + t.as_of + " " + n.as_of + " "));
-    if (n.source) p.appendChild(link(n.source, "(" + t.source + ")"));
+    var figures = (lead ? [lead] : []).concat(others || []);
+    if (!figures.length) return;
+    p.appendChild(el("span", { "class": "gm-national-label" }, t.national_total + ": "));
+    figures.forEach(function (n, k) {
+      var line = el("span", { "class": k || !lead ? "gm-national-other" : "gm-national-lead", "data-counted-by": n.counted_by });
+      line.appendChild(el(k || !lead ? "span" : "strong", null, orgName(n.counted_by, t) + ": " + figureText(n.detainees, n.qualifier, t)));
+      line.appendChild(document.createTextNode(" " + t.as_of + " " + n.as_of + " "));
+      if (n.source) line.appendChild(link(n.source, "(" + t.source + ")"));
+      p.appendChild(line);
+    });
+  }
+
+  // The day an ISO date or month stands for, as comparable text (a month is its last day: geomap.history.date_key).
+  function dateKey(text) {
+    if (text.length !== 7) return text;
+    return text + "-" + new Date(Date.UTC(+text.slice(0, 4), +text.slice(5, 7), 0)).getUTCDate();
+  }
+
+  // The nationwide figures standing at a slider stop: each organisation's own series, never another's.
+  function nationalAt(series, primary, stop) {
+    var lead = null, others = [];
+    series.forEach(function (s) {
+      for (var k = s.changes.length - 1; k >= 0 && s.changes[k][0] > stop; k--);
+      var c = s.changes[k];
+      if (!c || c[1] === null) return;
+      var figure = { detainees: c[1], qualifier: c[2], as_of: c[3], source: c[4], counted_by: s.counted_by };
+      if (s.counted_by === primary) lead = figure; else others.push(figure);
+    });
+    others.sort(function (a, b) {
+      var x = dateKey(a.as_of), y = dateKey(b.as_of);
+      return x !== y ? (x < y ? 1 : -1) : String(a.counted_by || "") < String(b.counted_by || "") ? -1 : 1;
+    });
+    return { lead: lead, others: others };
   }
 
   function legend(data, t, statusCounts, toggle, scale) {
@@ -743,13 +793,8 @@
       document.querySelectorAll(".gm-legend-row[data-status]").forEach(function (row) {
         row.querySelector(".gm-legend-count").textContent = counts[row.getAttribute("data-status")] || 0;
       });
-      var national = data.national;
-      if (!latest) {
-        for (var k = timeline.national.length - 1; k >= 0 && timeline.national[k][0] > stop; k--);
-        var figure = timeline.national[k];
-        national = figure && { detainees: figure[1], qualifier: figure[2], as_of: figure[3], source: figure[4] };
-      }
-      dated(document.querySelector(".gm-headline"), t, latest ? data.as_of : timeline.dates[stop], national);
+      var national = latest ? { lead: data.national, others: data.national_others } : nationalAt(timeline.national, timeline.primary, stop);
+      dated(document.querySelector(".gm-headline"), t, latest ? data.as_of : timeline.dates[stop], national.lead, national.others);
       returnFocus = null; // the reader is on the slider: closing the popup must not pull the focus to its marker
       map.closePopup();
       if (table) { var fresh = screenReaderTable(facilities, t, reveal); table.replaceWith(fresh); table = fresh; }
