@@ -68,7 +68,7 @@ def geocode_options(command):
     return command
 
 
-#: ``--counted-by``: whose nationwide series leads the headline (build, snapshot).
+#: ``--counted-by``: whose nationwide series leads the headline (build, snapshot; export records it).
 COUNTED_BY_OPTION = click.option(
     "--counted-by", "counted_by", metavar="ORG",
     help="Lead the headline with ORG's nationwide figures (foro_penal, jep, ovp, provea, press, ... or a name)  "
@@ -241,7 +241,8 @@ def schema():
 @click.option("--counts", "counts_path", metavar="FILE", help="First join dated counts and status events from FILE (see `geomap join`).")
 @click.option("--as-of", "as_of", metavar="DATE", help="Show the figure and status current on DATE (YYYY-MM-DD or YYYY-MM).")
 @click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True, help="KML: language of the placemark descriptions.")
-def export_command(input_path, fmt, output, precision, excel, counts_output, counts_path, as_of, lang):
+@COUNTED_BY_OPTION
+def export_command(input_path, fmt, output, precision, excel, counts_output, counts_path, as_of, lang, counted_by):
     """Export INPUT as GeoJSON, CSV, GeoPackage or KML for use elsewhere.
 
     INPUT is a facilities GeoJSON or any geomap export (default
@@ -262,6 +263,10 @@ def export_command(input_path, fmt, output, precision, excel, counts_output, cou
     facilities, notes = with_counts(read_export(input_path), counts_path, as_of)
     for line in notes:
         click.echo(line, err=True)
+    if counted_by:  # recorded in the provenance as the dataset's primary organisation
+        from .organisations import canonical_counted_by
+
+        facilities.attrs["primary_counted_by"] = canonical_counted_by(counted_by)
     export_facilities(facilities, fmt, output, precision=precision, excel=excel, counts_output=counts_output, lang=lang)
     click.echo(f"{output}: {len(facilities)} facilities ({fmt})", err=True)
 

@@ -28,8 +28,9 @@ Contract for the other stages:
   that builds new values may instead build a new frame with :func:`from_records`.
 
 Run-level metadata travels in ``frame.attrs`` (see docs/data-model.md):
-``attrs["national_totals"]`` (dated nationwide figures) and ``attrs["inputs"]``
-(files read, with SHA-256), used by the headline panel and export provenance.
+``attrs["national_totals"]`` (dated nationwide figures, each with who counted it),
+``attrs["primary_counted_by"]`` (whose nationwide series the headline leads with) and
+``attrs["inputs"]`` (files read, with SHA-256), used by the headline panel and export provenance.
 """
 
 import contextlib

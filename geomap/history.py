@@ -266,8 +266,10 @@ def primary_organisation(facilities, override=None):
 
 
 def national_figures(totals, as_of=None, primary=None):
-    """``(primary figure or None, [the other organisations' figures, newest first])`` standing on
-    ``as_of``: each organisation's own latest nationwide total, never another's."""
+    """``(primary figure or None, [the other organisations' figures, newest first, then by slug])``
+    standing on ``as_of``: each organisation's own latest nationwide total, never another's (the
+    page's slider orders them the same way)."""
     standing_now = standing(totals, as_of)
     lead = next((figure for figure in standing_now if figure.get("counted_by") == primary), None)
-    return lead, [figure for figure in standing_now if figure is not lead]
+    others = [figure for figure in standing_now if figure is not lead]
+    return lead, sorted(others, key=lambda figure: (-date_key(figure["as_of"]).toordinal(), figure.get("counted_by") or ""))

@@ -87,6 +87,8 @@ def test_exports_keep_who_counted_every_figure(tmp_path, counts, fmt):
         assert {(t["detainees"], t["counted_by"]) for t in back.attrs["national_totals"]} == {
             (530, "foro_penal"), (526, "foro_penal"), (759, "jep")}
         assert back.attrs["primary_counted_by"] == "foro_penal"
+    if fmt == "kml":  # the placemark's description names who counted the figure it shows
+        assert "counted by Justicia, Encuentro y Perdón (JEP)" in path.read_text("utf-8")
     rows = (tmp_path / "counts.csv").read_text("utf-8").splitlines()
     assert rows[0] == "facility_id,detainees,qualifier,as_of,source,counted_by,note"
     assert "helicoide,70,exact,2026-03-02,https://example.org/jep-helicoide,jep," in rows
@@ -133,3 +135,14 @@ def test_the_default_map_names_who_counted_its_nationwide_figure(tmp_path, monke
     assert data["national_primary"] == "foro_penal"  # the dataset's documented default
     assert data["national"]["counted_by"] == "foro_penal"
     assert all(total["counted_by"] != "foro_penal" for total in data["national_others"])
+
+
+def test_export_records_the_chosen_primary_organisation(tmp_path, counts):
+    out = tmp_path / "out.geojson"
+    result = CliRunner().invoke(main, ["export", str(SMALL), "--counts", str(counts), "--counted-by", "Justicia, Encuentro y Perdón",
+                                       "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert read_export(out).attrs["primary_counted_by"] == "jep"
+    page = tmp_path / "map.html"  # a map of that export leads with it
+    assert CliRunner().invoke(main, ["build", str(out), "-o", str(page)]).exit_code == 0
+    assert payload(page.read_text("utf-8"))["national_primary"] == "jep"
