@@ -114,6 +114,12 @@ def test_the_page_never_shows_one_organisations_figure_as_anothers(offline_page,
     page.wait_for_function("() => document.querySelector('.gm-asof').textContent.endsWith('2026-03-01')")
     national = page.inner_text(".gm-national")
     assert "Foro Penal: 526 as of 2026-03-01" in national and "759" not in national and "JEP" not in national
+    offline_page.reveal("helicoide")
+    popup = page.inner_text(".leaflet-popup-content")
+    assert "60 detainees as of 2026-03-01, counted by Foro Penal" in popup and "as of 2026-03-02" not in popup
+    # each organisation's latest then: Foro Penal's, and the fixture's own unattributed 65 of 2026-01; no JEP
+    assert page.inner_text(".gm-by-organisation").splitlines() == [
+        "Foro Penal: 60 as of 2026-03-01 source", "organisation not recorded: 65 as of 2026-01 source"]
     page.fill("#gm-timeline-input", str(dates.index("2026-02-20")))
     page.wait_for_function("() => document.querySelector('.gm-asof').textContent.endsWith('2026-02-20')")
     assert "Foro Penal: 530 as of 2026-02-20" in page.inner_text(".gm-national")
