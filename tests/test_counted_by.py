@@ -152,3 +152,20 @@ def test_export_records_the_chosen_primary_organisation(tmp_path, counts):
     page = tmp_path / "map.html"  # a map of that export leads with it
     assert CliRunner().invoke(main, ["build", str(out), "-o", str(page)]).exit_code == 0
     assert payload(page.read_text("utf-8"))["national_primary"] == "jep"
+
+
+def test_an_organisation_named_in_free_text_stays_in_its_own_isolate(offline_page, tmp_path):
+    from test_security_page import ISOLATES, RLO
+
+    counts = tmp_path / "free.csv"
+    counts.write_text("facility,detainees,as_of,source,counted_by\n"
+                      f"helicoide,60,2026-03-01,https://example.org/a,Comité{RLO}\n"
+                      "helicoide,70,2026-03-02,https://example.org/b,jep\n"
+                      f"national:VE,526,2026-03-01,https://example.org/n,Comité{RLO}\n", "utf-8")
+    page = offline_page.open(build(tmp_path, counts))
+    assert page.evaluate(ISOLATES, page.query_selector(".gm-national")) == [["isolate", "Comité" + RLO]]
+    offline_page.reveal("helicoide")
+    page.wait_for_selector(".gm-by-organisation")
+    found = page.evaluate(ISOLATES, page.query_selector(".leaflet-popup-content"))
+    assert len(found) == 2 and all(item == ["isolate", "Comité" + RLO] for item in found)  # latest by organisation, earlier figures
+    assert offline_page.errors == []

@@ -358,7 +358,7 @@ def test_the_tooltip_reads_in_order_after_a_name_ending_in_an_override(offline_p
     page = offline_page.open(out)
     offline_page.hover_marker("tocoron")
     tooltip = page.wait_for_selector(".leaflet-tooltip")
-    assert tooltip.text_content() == "abc" + RLO + " \u2014 Open \u2014 800 detainees as of 2026-01"
+    assert tooltip.text_content() == "abc" + RLO + " \u2014 Open \u2014 800 detainees as of 2026-01, organisation not recorded"
     assert page.evaluate(LEFT_OF, [tooltip, "Open", "detainees"])  # not "10-6202 fo sa seeniated 008 — nepO —"
     assert page.evaluate(ISOLATES, tooltip) == [["isolate", "abc" + RLO]]
 

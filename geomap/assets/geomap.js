@@ -295,6 +295,14 @@
     return slug === null || slug === undefined ? t.organisation_unknown : (t.organisations[slug] || slug);
   }
 
+  // An organisation's name then ``text``: a name given as free text is data, in its own isolate.
+  function orgNodes(tag, attrs, slug, text, t) {
+    var node = el(tag, attrs);
+    node.appendChild(slug in t.organisations || slug === null || slug === undefined ? document.createTextNode(orgName(slug, t)) : bdi(slug));
+    node.appendChild(document.createTextNode(text));
+    return node;
+  }
+
   function figureText(detainees, qualifier, t) {
     var q = t.qualifier[qualifier || "exact"];
     return (q ? q + " " : "") + detainees.toLocaleString(t.locale);
@@ -354,7 +362,7 @@
     if (f.figures.length > 1) {
       var ol = el("ul", { "class": "gm-history gm-by-organisation" });
       f.figures.forEach(function (c) {
-        var li = el("li", null, orgName(c[4], t) + ": " + figureText(c[0], c[1], t) + " " + t.as_of + " " + c[2] + " ");
+        var li = orgNodes("li", null, c[4], ": " + figureText(c[0], c[1], t) + " " + t.as_of + " " + c[2] + " ", t);
         if (c[3]) li.appendChild(link(c[3], t.source));
         ol.appendChild(li);
       });
@@ -363,7 +371,8 @@
     if (f.counts && f.counts.length > 1) {
       var cl = el("ul", { "class": "gm-history" });
       f.counts.forEach(function (c) {
-        var li = el("li", null, c[2] + ": " + figureText(c[0], c[1], t) + " (" + orgName(c[4], t) + ") ");
+        var li = el("li", null, c[2] + ": " + figureText(c[0], c[1], t) + " (");
+        li.appendChild(orgNodes("span", null, c[4], ") ", t));
         if (c[3]) li.appendChild(link(c[3], t.source));
         cl.appendChild(li);
       });
@@ -414,7 +423,7 @@
     p.appendChild(el("span", { "class": "gm-national-label" }, t.national_total + ": "));
     figures.forEach(function (n, k) {
       var line = el("span", { "class": k || !lead ? "gm-national-other" : "gm-national-lead", "data-counted-by": n.counted_by });
-      line.appendChild(el(k || !lead ? "span" : "strong", null, orgName(n.counted_by, t) + ": " + figureText(n.detainees, n.qualifier, t)));
+      line.appendChild(orgNodes(k || !lead ? "span" : "strong", null, n.counted_by, ": " + figureText(n.detainees, n.qualifier, t), t));
       line.appendChild(document.createTextNode(" " + t.as_of + " " + n.as_of + " "));
       if (n.source) line.appendChild(link(n.source, "(" + t.source + ")"));
       p.appendChild(line);
