@@ -23,13 +23,13 @@ Distances are great-circle kilometres from the point to the nearest point of the
 nearest found in lon/lat degrees, which at these tolerances differs negligibly from the true one).
 """
 
-import json
 import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 import numpy as np
+import orjson
 import shapely
 
 from .names import fold
@@ -63,7 +63,7 @@ class LocationProblem(Problem):
 
 
 def _vendor_json(*parts):
-    return json.loads(resources.files(__package__).joinpath("assets", "vendor", *parts).read_text("utf-8"))
+    return orjson.loads(resources.files(__package__).joinpath("assets", "vendor", *parts).read_bytes())
 
 
 def _topojson_polygons(topology, name):
@@ -102,21 +102,17 @@ def _states():
 
 
 @cache
-def _countries():
-    """Every country's outline: the union of its states where vendored, else Natural Earth 1:110m."""
+def _coarse_countries():
+    """Every other country: Natural Earth 1:110m (decoded only when a point lies outside the fine ones)."""
     numeric = {row[2]: row[0] for row in _vendor_json("i18n-iso-countries", "codes.json")}
-    states = _states()
-    fine = {code: shapely.union_all(states.geometries[states.countries == code]) for code in set(states.countries)}
-    coarse = {}
+    fine = set(_states().countries)
+    outlines = {}
     for item, geometry in _topojson_polygons(_vendor_json("world-atlas", "countries-110m.json"), "countries"):
         code = numeric.get(item.get("id")) or _UNCODED_COUNTRIES.get(item["properties"]["name"])
         if code and code not in fine:
-            coarse[code] = shapely.union_all([coarse[code], geometry]) if code in coarse else geometry
-    outlines = []
-    for table, tolerance in ((fine, STATE_TOLERANCE_KM), (coarse, COARSE_TOLERANCE_KM)):
-        codes = sorted(table)
-        outlines.append(_Outlines(codes, codes, [table[code] for code in codes], tolerance))
-    return tuple(outlines)
+            outlines[code] = shapely.union_all([outlines[code], geometry]) if code in outlines else geometry
+    codes = sorted(outlines)
+    return _Outlines(codes, codes, [outlines[code] for code in codes], COARSE_TOLERANCE_KM)
 
 
 def _distance_km(points, geometries):
@@ -157,10 +153,16 @@ def _points(lon, lat):
 
 
 def _countries_of(points):
-    """ISO code (or None) of each point: vendored states first, then the coarse outlines."""
+    """ISO code (or None) of each point: the country of its vendored state first, then the coarse outlines.
+
+    (Within tolerance of a country's nearest state is within tolerance of the country: no union needed.)
+    """
     result = np.full(len(points), None, dtype=object)
-    for outlines in _countries():
+    for load in (_states, _coarse_countries):
         todo = np.flatnonzero(result == None)  # noqa: E711 (elementwise)
+        if not len(todo):
+            break
+        outlines = load()
         found = _locate(points[todo], outlines)
         result[todo[found >= 0]] = outlines.countries[found[found >= 0]]
     return result
@@ -178,9 +180,11 @@ def country_of(lon, lat):
 def _states_of(points, country=None):
     states = _states()
     found = _locate(points, states)
-    names = np.where(found >= 0, states.names[np.maximum(found, 0)], None)
+    named = found >= 0
     if country is not None:
-        names = np.where(found >= 0, np.where(states.countries[np.maximum(found, 0)] == country, names, None), None)
+        named &= states.countries[np.maximum(found, 0)] == country
+    names = np.full(len(points), None, dtype=object)
+    names[named] = states.names[found[named]]
     return names
 
 
@@ -241,8 +245,8 @@ def location_problems(facilities, file="<input>", states=True):
     Errors: a point outside its declared country (with "did you swap lon/lat?" when the swapped
     point lies in it), a point outside its declared state, naming the state it is in. Warnings:
     a state name that matches no vendored state of the country (the known names listed).
-    Countries without vendored states get the country check only. Vectorised: one pass per
-    declared country and state.
+    Countries without vendored states get the country check only. Vectorised with shapely 2:
+    Python loops only over the rows' state names and over the problems found.
     """
     geometry = facilities.geometry
     located = np.flatnonzero(~(geometry.isna() | geometry.is_empty).to_numpy())
@@ -286,8 +290,7 @@ def _check_states(points, countries, declared_states, problem):
     checked = np.flatnonzero(target >= 0)
     if not len(checked):
         return inside
-    geometries = states.geometries[target[checked]]
-    inside[checked] = shapely.intersects(geometries, points[checked])
+    inside[checked] = shapely.intersects(states.geometries[target[checked]], points[checked])
     outside = checked[~inside[checked]]
     distance = _distance_km(points[outside], states.geometries[target[outside]])
     near = distance <= STATE_TOLERANCE_KM
@@ -311,12 +314,11 @@ def _check_countries(points, countries, todo, problem):
     if not len(positions):
         return
     actual = _countries_of(points[positions])
-    wrong = positions[actual != countries[positions]]
-    wrong_actual = actual[actual != countries[positions]]
-    declared = [country for country in countries[wrong]]
+    differs = actual != countries[positions]
+    wrong = positions[differs]
     swapped = _countries_of(_points(shapely.get_y(points[wrong]), shapely.get_x(points[wrong])))
     outlined = _outlined()
-    for position, country, found, swap in zip(wrong, declared, wrong_actual, swapped):
+    for position, country, found, swap in zip(wrong, countries[wrong], actual[differs], swapped):
         if not isinstance(country, str):
             continue  # no country declared: the schema (or geocoding) reports it
         point = points[position]
@@ -335,7 +337,7 @@ def _check_countries(points, countries, todo, problem):
 @cache
 def _outlined():
     """The ISO codes of every country with an outline."""
-    return frozenset(code for outlines in _countries() for code in outlines.countries)
+    return frozenset([*_states().countries, *_coarse_countries().countries])
 
 
 def _tolerance(country):
