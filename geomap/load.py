@@ -236,14 +236,17 @@ def read_facilities(path, require_geometry=True, check_locations=True):
                 facilities = frames.from_features(_checked(stream.collection(members), checker))
         except (_NotStreamable, UnicodeDecodeError):
             facilities = facilities_from(check_collection(read_json(local, name), name, require_geometry), path)
-            return _located(facilities, name, check_locations)
+            return check_countries(facilities, name, check_locations)
     raise_problems(collection_problems(members, name) or checker.problems, name)
     sha256 = None if name == "-" else stream.sha256.hexdigest()
-    return _located(_with_provenance(facilities, members, {"path": name, "sha256": sha256}), name, check_locations)
+    return check_countries(_with_provenance(facilities, members, {"path": name, "sha256": sha256}), name, check_locations)
 
 
-def _located(facilities, name, check):
-    """``facilities``, once every point lies in its declared country (when ``check``; warnings are validate's)."""
+def check_countries(facilities, name, check=True):
+    """``facilities``, once every point lies in its declared country (when ``check``; warnings are validate's).
+
+    Raises :class:`InputError` naming each point outside its country (see :mod:`geomap.places`).
+    """
     if check:
         from .places import location_problems
 

@@ -109,6 +109,18 @@ def test_build_refuses_a_point_outside_its_country(tmp_path):
     assert not (tmp_path / "map.html").exists()
 
 
+@pytest.mark.parametrize("fmt", ["csv", "gpkg", "kml"])
+def test_reading_an_export_refuses_a_point_outside_its_country(tmp_path, fmt):
+    from geomap.export import export_facilities, read_export
+
+    facilities = read_facilities(SMALL)
+    facilities.loc[0, "country"] = "CO"
+    path = export_facilities(facilities, fmt, tmp_path / f"out.{fmt}")
+    with pytest.raises(InputError) as error:
+        read_export(path)
+    assert "(id=helicoide): geometry: point (-66.9099, 10.4894) lies in VE, not CO" in str(error.value.problems[0])
+
+
 def test_a_country_without_vendored_states_uses_the_coarse_outline(tmp_path):
     assert problems(tmp_path, country="US", geometry=(-86.624017, 33.181005), state="Alabama") == []
     found = problems(tmp_path, country="US", geometry=HELICOIDE, state="Alabama")
