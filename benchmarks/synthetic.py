@@ -4,7 +4,8 @@ Every field of ``geomap/facility.schema.json`` is filled the way real records ar
 Spanish names with accents and English names for most, aliases, dated status
 history ending in the current status, a detainee-count time series whose last
 figure is the current one, several source URLs, notes and geocoding details for
-approximate points. Points are spread uniformly over Venezuela's bounding box.
+approximate points. Points are spread uniformly over each facility's state
+(its vendored outline), so they pass the location checks.
 The same ``count`` and ``seed`` always give the same facilities, and every set
 passes ``geomap validate``. No real person appears anywhere: facility aggregates only.
 """
@@ -13,12 +14,12 @@ import datetime as dt
 import json
 import random
 
+import shapely
+
 from geomap import frame as frames
 from geomap.files import atomic_write
 from geomap.names import fold
-
-#: Venezuela's bounding box, lon/lat (WGS84).
-WEST, EAST, SOUTH, NORTH = -73.4, -59.8, 0.6, 12.2
+from geomap.places import state_outline
 
 PLACES = [  # (city, state)
     ("Caracas", "Distrito Capital"), ("Maracaibo", "Zulia"), ("Cabimas", "Zulia"), ("Valencia", "Carabobo"),
@@ -121,13 +122,25 @@ def _properties(rng, index):
     }
 
 
+def _point_in(rng, state):
+    """A point drawn uniformly inside ``state`` (rejection sampling in its bounding box), rounded to 6 decimals."""
+    outline = state_outline("VE", state)
+    west, south, east, north = outline.bounds
+    while True:
+        lon, lat = round(rng.uniform(west, east), 6), round(rng.uniform(south, north), 6)
+        if shapely.contains_xy(outline, lon, lat):
+            return [lon, lat]
+
+
 def features(count, seed=0):
     """``count`` GeoJSON Point features, the same for the same ``seed``."""
     rng = random.Random(seed)
-    return [{"type": "Feature",
-             "geometry": {"type": "Point", "coordinates": [round(rng.uniform(WEST, EAST), 6), round(rng.uniform(SOUTH, NORTH), 6)]},
-             "properties": _properties(rng, index)}
-            for index in range(count)]
+    result = []
+    for index in range(count):
+        properties = _properties(rng, index)
+        result.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": _point_in(rng, properties["state"])},
+                       "properties": properties})
+    return result
 
 
 def facilities(count, seed=0):

@@ -80,18 +80,24 @@ GEOCODE_OPTIONS = ("gazetteer", "cache", "geocoder", "geocoder_url", "user_agent
 @main.command()
 @click.argument("path", metavar="FILE")
 def validate(path):
-    """Check a facilities GeoJSON file against the data model.
+    """Check a facilities GeoJSON file against the data model and the map.
 
     Prints one line per problem (file, feature index and id, field) and exits 1
-    if there is any.
+    if there is any. Each point must lie in its country and (within 1 km) in
+    its state; a state name that matches no known state is a warning.
 
     \b
     Example:
       geomap validate data/facilities.geojson
     """
-    from .load import read_facilities
+    from .load import raise_problems, read_facilities
+    from .places import location_problems
 
-    facilities = read_facilities(path)
+    facilities = read_facilities(path, check_locations=False)
+    problems = location_problems(facilities, path)
+    for warning in (problem for problem in problems if problem.warning):
+        click.echo(f"warning: {warning}", err=True)
+    raise_problems([problem for problem in problems if not problem.warning], path)
     click.echo(f"{path}: {len(facilities)} facilities, valid", err=True)
 
 
@@ -274,7 +280,8 @@ def export_command(input_path, fmt, output, precision, excel, counts_output, cou
 @main.command()
 @click.argument("input_path", metavar="INPUT")
 @click.option("-o", "--output", help="GeoJSON to write ('-' = stdout)  [default: output/<INPUT stem>.geojson]")
-@click.option("--country", default="VE", show_default=True, help="ISO code for CSV rows without a country column.")
+@click.option("--country", metavar="CODE",
+              help="ISO 3166-1 code of every CSV row  [default: the row's country column, else the country its point lies in]")
 @geocode_options
 @click.pass_context
 def geocode(ctx, input_path, output, country, **settings):
@@ -298,7 +305,7 @@ def geocode(ctx, input_path, output, country, **settings):
 
     options = GeocodeOptions(**settings)
     try:
-        summary = geocode_file(input_path, output, options, country=country.upper())
+        summary = geocode_file(input_path, output, options, country=country)
     except KeyboardInterrupt:
         click.echo("interrupted: every answer received is in the cache; run the same command to resume", err=True)
         ctx.exit(130)

@@ -38,7 +38,7 @@ from .errors import InputError, OutputError
 from .files import atomic_path, atomic_write
 from .history import latest_date, primary_organisation
 from .labels import LABELS
-from .load import PROVENANCE_KEY, check_collection, facilities_from, read_facilities, read_json, read_text
+from .load import PROVENANCE_KEY, check_collection, check_countries, facilities_from, read_facilities, read_json, read_text
 from .organisations import organisation_name
 from .render import STATUS_COLOURS
 from .schema import LIST_FIELDS, STATUSES, facility_schema, is_http_url
@@ -543,4 +543,4 @@ def read_export(path, validate=True):
     collection = readers[fmt](path)
     if validate:
         check_collection(collection, name, require_geometry=False)
-    return facilities_from(collection, path)
+    return check_countries(facilities_from(collection, path), name, validate)

@@ -218,12 +218,14 @@ def _local_file(path):
         yield copy
 
 
-def read_facilities(path, require_geometry=True):
+def read_facilities(path, require_geometry=True, check_locations=True):
     """Read and validate a facilities GeoJSON file (``-`` for stdin) into the facilities GeoDataFrame.
 
     Streams the file (see the module docstring). Raises :class:`InputError` carrying
     every problem found; nothing is returned half-valid. ``frame.attrs["inputs"]``
-    records the file and its SHA-256.
+    records the file and its SHA-256. With ``check_locations``, a point outside the
+    country its record declares (swapped lon/lat, say) is a problem too
+    (:func:`geomap.places.location_problems`; the state check is ``geomap validate``'s).
     """
     name = str(path)
     with _local_file(path) as local:
@@ -233,10 +235,23 @@ def read_facilities(path, require_geometry=True):
                 checker = FeatureChecker(name, require_geometry)
                 facilities = frames.from_features(_checked(stream.collection(members), checker))
         except (_NotStreamable, UnicodeDecodeError):
-            return facilities_from(check_collection(read_json(local, name), name, require_geometry), path)
+            facilities = facilities_from(check_collection(read_json(local, name), name, require_geometry), path)
+            return check_countries(facilities, name, check_locations)
     raise_problems(collection_problems(members, name) or checker.problems, name)
     sha256 = None if name == "-" else stream.sha256.hexdigest()
-    return _with_provenance(facilities, members, {"path": name, "sha256": sha256})
+    return check_countries(_with_provenance(facilities, members, {"path": name, "sha256": sha256}), name, check_locations)
+
+
+def check_countries(facilities, name, check=True):
+    """``facilities``, once every point lies in its declared country (when ``check``; warnings are validate's).
+
+    Raises :class:`InputError` naming each point outside its country (see :mod:`geomap.places`).
+    """
+    if check:
+        from .places import location_problems
+
+        raise_problems([problem for problem in location_problems(facilities, name, states=False) if not problem.warning], name)
+    return facilities
 
 
 #: The top-level member where geomap's GeoJSON (and the metadata of its other formats) keeps provenance.
@@ -276,15 +291,17 @@ LOCATION_COLUMNS = ("id", "name", "name_en", "facility_type", "operator", "addre
                     "country", "status", "location_precision", "location_source", "location_as_of", "notes")
 
 
-def read_locations(path, country="VE"):
+def read_locations(path, country=None):
     """Facilities to geocode: a facilities GeoJSON (geometry may be null) or a CSV.
 
     CSV: one facility per row, a ``name`` column, optionally ``id``, ``address``,
     ``city``, ``state``, ``country``, ``lat``/``lon`` and the other text fields of
     the data model (``aliases`` separated by ``;``). Missing required fields get
-    honest defaults: ``facility_type`` "other", ``status`` "unknown", ``country``
-    the ``country`` argument, ``id`` a unique slug of the name. Every bad row is
-    reported (line, id, field) and nothing is returned half-valid.
+    honest defaults: ``facility_type`` "other", ``status`` "unknown", ``id`` a
+    unique slug of the name. ``country`` (an ISO code), when given, is every row's
+    country; otherwise a row keeps its own or has none, never a guessed one:
+    geocoding takes it from the point. Every bad row is reported (line, id, field)
+    and nothing is returned half-valid.
     """
     if Path(str(path)).suffix.lower() in (".geojson", ".json"):
         return read_facilities(path, require_geometry=False)
@@ -302,7 +319,8 @@ def read_locations(path, country="VE"):
         properties["aliases"] = [alias.strip() for alias in values.get("aliases", "").split(";") if alias.strip()]
         properties.setdefault("facility_type", "other")
         properties.setdefault("status", "unknown")
-        properties["country"] = properties.get("country", country).upper()
+        if country or "country" in properties:
+            properties["country"] = (country or properties["country"]).upper()
         geometry = None
         if "lat" in values or "lon" in values:
             try:
@@ -315,7 +333,8 @@ def read_locations(path, country="VE"):
     _assign_ids([feature["properties"] for feature in features])
     collection = {"type": "FeatureCollection", "features": features}
     for problem in validate_collection(collection, str(path), require_geometry=False):
-        if problem.field in LOCATION_FIELDS:
+        bad_country = problem.field == "country" and "country" in features[problem.index]["properties"]
+        if problem.field in LOCATION_FIELDS and not bad_country:
             continue  # geocoding fills these in (coordinates given without them become "approximate")
         where = f"{path}: line {lines[problem.index]}" + (f" (id={problem.id})" if problem.id else "")
         problems.append(Problem(where, None, None, problem.field, problem.message))

@@ -43,8 +43,8 @@ MAX_DETAINEES = facility_schema()["properties"]["detainees"]["maximum"]
 #: Precisions coarser than the facility itself: drawn and labelled as approximate.
 APPROXIMATE_PRECISIONS = tuple(p for p in PRECISIONS if p != "site")
 
-#: Filled in by geocoding: not required of a facility that has no geometry yet.
-LOCATION_FIELDS = ("location_precision", "location_source")
+#: Filled in by geocoding: not required of a facility that has no geometry yet (the country comes from its point).
+LOCATION_FIELDS = ("location_precision", "location_source", "country")
 
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 

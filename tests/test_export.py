@@ -88,8 +88,8 @@ def synthetic_features(count):
         }
         if i % 10 == 0:
             props["extra_text"] = "kept ✓"
-        lon = round(-73.0 + (i % 997) * 0.0123457, 6)
-        lat = round(0.7 + (i % 991) * 0.0111113, 6)
+        lon = round(-67.5 + (i % 997) * 0.0045, 6)  # inland Venezuela: every point lies in its country
+        lat = round(7.0 + (i % 991) * 0.0025, 6)
         features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props})
     return features
 
@@ -236,7 +236,7 @@ def test_csv_excel_bom_and_lon_lat_columns(tmp_path, small):
     with open(plain, encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(small)
-    assert (rows[0]["lon"], rows[0]["lat"]) == ("-73.0", "0.7")
+    assert (rows[0]["lon"], rows[0]["lat"]) == ("-67.5", "7.0")
     assert rows[1]["sources"] == "https://example.org/a | https://example.org/b/1"
 
 

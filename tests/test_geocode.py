@@ -111,7 +111,7 @@ def test_input_coordinates_are_kept_unless_forced(tmp_path):
 
 def test_forcing_keeps_the_input_point_when_nothing_as_precise_is_found(tmp_path):
     csv_path = tmp_path / "sites.csv"
-    csv_path.write_text("name,lat,lon,state\nRetén Desconocido,8.1,-63.5,\nRetén Desconocido,8.2,-63.6,Bolívar\n",
+    csv_path.write_text("name,lat,lon,state,country\nRetén Desconocido,8.1,-63.5,,VE\nRetén Desconocido,8.2,-63.6,Bolívar,VE\n",
                         encoding="utf-8")
     result = CliRunner().invoke(main, ["geocode", str(csv_path), "-o", "-", "--offline", "--force", "--gazetteer",
                                        str(GAZETTEER), "--cache", str(tmp_path / "c.sqlite")])
@@ -128,7 +128,7 @@ def test_forcing_keeps_the_input_point_when_nothing_as_precise_is_found(tmp_path
 
 def test_cached_answers_are_used_offline(tmp_path):
     csv_path = tmp_path / "sites.csv"
-    csv_path.write_text("name,city,state\nRodeo I,Guatire,Miranda\n", encoding="utf-8")
+    csv_path.write_text("name,city,state,country\nRodeo I,Guatire,Miranda,VE\n", encoding="utf-8")
     answer = {"lat": 10.48, "lon": -66.5, "address": "Rodeo I", "raw": {"class": "amenity", "type": "prison", "place_rank": 30}}
     options = offline(tmp_path)
     with GeocodeCache(options.cache) as cache:

@@ -27,7 +27,7 @@ def run(tmp_path, nominatim, rows, **settings):
     """Geocode ``rows`` against the fake server (no spacing, no backoff unless asked)."""
     options = {"gazetteer": None, "cache": tmp_path / "cache.sqlite", "geocoder_url": nominatim.url,
                "user_agent": USER_AGENT, "min_delay": 0, "backoff": 0, "timeout": 5} | settings
-    facilities = read_locations(write_csv(tmp_path / "rows.csv", rows))
+    facilities = read_locations(write_csv(tmp_path / "rows.csv", [{"country": "VE"} | row for row in rows]))
     return geocode_frame(facilities, GeocodeOptions(**options), progress=False)
 
 

@@ -292,7 +292,7 @@ def test_crowded_views_leave_the_keyboard_to_the_search_and_table(offline_page, 
     data["features"] = [json.loads(json.dumps(template)) for _ in range(400)]
     for n, feature in enumerate(data["features"]):
         feature["properties"]["id"] = f"site-{n}"
-        feature["geometry"]["coordinates"] = [-67 + n % 20 * 0.05, 10 + n // 20 * 0.05]
+        feature["geometry"]["coordinates"] = [-66.5 + n % 20 * 0.05, 9 + n // 20 * 0.05]  # a grid on land in VE
     out = tmp_path / "map.html"
     write_map(read_facilities(_write(tmp_path / "many.geojson", data)), out, MapOptions(cluster=False))
     page = offline_page.open(out)

@@ -2,14 +2,15 @@
 
 Public API::
 
-    read_locations(path, country="VE")            # geomap.load: CSV or GeoJSON -> facilities
+    read_locations(path, country=None)            # geomap.load: CSV or GeoJSON -> facilities
     geocode_frame(facilities, options=None, progress=None) -> facilities
-    geocode_file(input_path, output_path=None, options=None, country="VE", progress=None) -> summary
+    geocode_file(input_path, output_path=None, options=None, country=None, progress=None) -> summary
     format_summary(summary) -> list of lines
 
 Each unlocated facility runs the chain (first hit wins, named in ``geocoding.step``):
 input coordinates → curated gazetteer → cache → online provider (geopy) → offline
-GeoNames locality. See docs/geocoding.md.
+GeoNames locality. A located row without a country gets the one its point lies in
+(:func:`geomap.places.country_of`). See docs/geocoding.md.
 """
 
 import datetime as dt
@@ -23,8 +24,9 @@ from .. import DEFAULT_FACILITIES
 from .. import frame as frames
 from ..errors import InputError, OutputError
 from ..export import export_facilities, to_geojson
-from ..load import read_locations
-from ..schema import validate_collection
+from ..load import raise_problems, read_locations
+from ..places import country_of
+from ..schema import Problem, validate_collection
 from .cache import GeocodeCache
 from .chain import Chain, OnlineStep
 from .gazetteer import Gazetteer
@@ -52,6 +54,10 @@ class GeocodeOptions:
     backoff: float = 2.0  #: first wait before a retry (doubles), unless Retry-After says otherwise
 
 
+#: How to give a row its country when neither the row nor its point does.
+NO_COUNTRY_FIX = "add a country column (ISO 3166-1 code, e.g. US) or pass --country"
+
+
 def _gazetteer(options, notes):
     if options.gazetteer is None:
         return None
@@ -69,7 +75,8 @@ def geocode_frame(facilities, options=None, progress=None):
     unresolved rows keep a null geometry and ``geocoding.unresolved`` (the reasons).
     ``attrs["geocoding"]`` holds the run summary (see :func:`format_summary`).
     ``progress``: show a bar on stderr (None: only when stderr is a terminal).
-    Ctrl-C keeps every answer received so far in the cache.
+    Ctrl-C keeps every answer received so far in the cache. A located row without a
+    country gets the one its point lies in; a point in no country raises InputError.
     """
     options = options or GeocodeOptions()
     notes = []
@@ -91,6 +98,7 @@ def geocode_frame(facilities, options=None, progress=None):
                 tqdm(zip(records, facilities.geometry), total=len(records), file=sys.stderr, disable=not show,
                      unit="row", desc="geocoding"), start=1)
         ]
+    _with_countries(located, chain.input_name)
     result = frames.from_records([row for row, _ in located], [point for _, point in located])
     result.attrs = dict(facilities.attrs)
     if provider.stopped:
@@ -107,8 +115,32 @@ def geocode_frame(facilities, options=None, progress=None):
     return result
 
 
-def geocode_file(input_path, output_path=None, options=None, country="VE", progress=None):
+def _with_countries(located, input_name):
+    """Give each ``(row, point)`` without a country the one its point lies in, in place.
+
+    A point in no country is an InputError naming the row; an unlocated row without a
+    country says so among its reasons (both with :data:`NO_COUNTRY_FIX`).
+    """
+    missing = [number for number, (row, point) in enumerate(located) if not row.get("country") and point is not None]
+    codes = country_of([located[n][1].x for n in missing], [located[n][1].y for n in missing]) if missing else []
+    problems = []
+    for number, code in zip(missing, codes):
+        row, point = located[number]
+        row["country"] = code
+        if code is None:
+            where = f"{input_name}: row {number + 1}" + (f" (id={row['id']})" if row.get("id") else "")
+            problems.append(Problem(where, None, None, "country",
+                                    f"none given and the point ({point.x:.6g}, {point.y:.6g}) lies in no country: {NO_COUNTRY_FIX}"))
+    for row, point in located:
+        if point is None and not row.get("country"):
+            row["geocoding"]["unresolved"].append(f"no country: {NO_COUNTRY_FIX}")
+    raise_problems(problems, input_name)
+
+
+def geocode_file(input_path, output_path=None, options=None, country=None, progress=None):
     """Read INPUT (CSV or GeoJSON), geocode it, write GeoJSON; return the summary dict.
+
+    ``country`` (ISO code), when given, is every CSV row's country (see :func:`read_locations`).
 
     ``output_path`` defaults to ``output/<input stem>.geojson``; ``-`` is stdout.
     The file is written atomically, only after every row has been tried.
