@@ -29,7 +29,10 @@ DENY_NAMES = (
     "Leopoldo López", "Lorent Saleh", "Rocío San Miguel", "Alberto Trentini", "Gerardo Carrero",
     "Antonio Ledezma", "Daniel Ceballos", "Raúl Baduel", "Iván Simonovis", "Edgar Zambrano",
     "Miguel Rodríguez Torres", "Trentini", "Simonovis", "Ledezma", "Baduel", "Saleh",
+    "Nahuel Gallo", "nahuel-gallo",
 )
+#: counted_by slugs of the team's counts agreement; anything else must be readable free text.
+COUNTED_BY = ("foro_penal", "jep", "ovp", "provea", "una_ventana", "clippve", "un_ffm", "government", "press")
 
 
 def _fold(text):
@@ -69,10 +72,14 @@ def test_file_is_rfc7946_pretty_utf8(collection):
     assert text == json.dumps(collection, indent=2, ensure_ascii=False) + "\n"
 
 
-def test_at_least_twenty_facilities_with_unique_ids(collection):
+def test_at_least_thirty_facilities_with_unique_ids(collection):
     ids = [feature["properties"]["id"] for feature in collection["features"]]
-    assert len(ids) >= 20
+    assert len(ids) >= 30
     assert len(ids) == len(set(ids))
+
+
+def test_primary_counting_organisation_is_foro_penal(collection):
+    assert collection["geomap"]["primary_counted_by"] == "foro_penal"
 
 
 def test_every_location_has_https_source_and_date(facilities):
@@ -112,10 +119,53 @@ def test_counts_rows_are_sourced_and_dated(rows, facilities):
             assert row["status"] in STATUSES and is_date(row["status_date"]), where
 
 
+def test_counts_columns_and_counted_by(rows):
+    assert list(rows[0]) == ["facility", "detainees", "qualifier", "as_of", "source", "counted_by", "status",
+                             "status_date", "note"]
+    for number, row in enumerate(rows, start=2):
+        counted_by = row["counted_by"]
+        if row["detainees"]:
+            assert counted_by, f"counts.csv row {number}: a figure needs counted_by"
+        if counted_by:  # a slug of the agreement, or free text that reads as a name (not a mistyped slug)
+            assert counted_by in COUNTED_BY or " " in counted_by, f"counts.csv row {number}: {counted_by!r}"
+
+
+def test_rows_unique_and_sorted(rows, collection):
+    keys = [tuple(row.values()) for row in rows]
+    assert len(keys) == len(set(keys))
+    order = [feature["properties"]["id"] for feature in collection["features"]]
+    facility_part = [row for row in rows if row["facility"] != NATIONAL]
+    national_part = rows[len(facility_part):]
+    assert all(row["facility"] == NATIONAL for row in national_part)
+    positions = [order.index(row["facility"]) for row in facility_part]
+    assert positions == sorted(positions), "facility rows are grouped by facility in dataset order"
+    dates = [date_key(row["as_of"]) for row in national_part]
+    assert dates == sorted(dates), "national rows run oldest first"
+
+
+def test_every_row_source_is_a_facility_source(rows, facilities):
+    for number, row in enumerate(rows, start=2):
+        if row["facility"] != NATIONAL:
+            assert row["source"] in facilities[row["facility"]]["sources"], f"counts.csv row {number}"
+
+
 def test_national_totals_present(rows):
     national = [row for row in rows if row["facility"] == NATIONAL]
     assert len(national) >= 10
     assert all(row["detainees"] and not row["status"] for row in national)
+
+
+def test_national_series_per_organisation(rows):
+    national = [row for row in rows if row["facility"] == NATIONAL]
+    foro_penal = [row for row in national if row["counted_by"] == "foro_penal"]
+    assert len(foro_penal) >= 35
+    dates = [row["as_of"] for row in foro_penal]
+    assert len(dates) == len(set(dates)), "one Foro Penal figure per date"
+    for row in national:  # JEP's own counts are never filed under Foro Penal's series
+        if ("JEP" in row["note"] or "Justicia, Encuentro y Perdón" in row["note"]) and "Foro Penal" not in row["note"]:
+            assert row["counted_by"] == "jep", row["as_of"]
+    on_march_2 = {row["counted_by"]: int(row["detainees"]) for row in national if row["as_of"] == "2026-03-02"}
+    assert on_march_2 == {"foro_penal": 526, "jep": 759}
 
 
 def _rows_for(rows, fid):
@@ -166,11 +216,21 @@ def test_tocuyito_shows_the_original_not_the_republication_of_the_same_date(faci
 
 def test_helicoide_announced_closure_with_seed_figure(facilities):
     helicoide = facilities["helicoide"]
-    assert (helicoide["status"], helicoide["status_date"]) == ("announced_closure", "2026-01-30")
+    assert helicoide["status"] == "announced_closure"
+    assert ("announced_closure", "2026-01-30") in {(e["status"], e["date"]) for e in helicoide["status_history"]}
     assert {(c["detainees"], c["qualifier"]) for c in helicoide["detainee_counts"]} >= {(80, "up_to")}
+
+
+def test_yare_complex_and_its_units(facilities, rows):
+    assert facilities["yare"]["status"] != "closed", "Yare I's emptying is not a closure of the complex"
+    assert "Yare I" in facilities["yare"]["notes"]
+    january = {(row["facility"], int(row["detainees"])) for row in rows
+               if row["counted_by"] == "foro_penal" and row["as_of"] == "2026-01-09" and row["detainees"]}
+    assert {("yare_ii", 42), ("yare_iii", 38)} <= january
 
 
 def test_no_detainee_names_anywhere(collection):
     text = _fold(FACILITIES.read_text("utf-8") + COUNTS.read_text("utf-8"))
     for name in DENY_NAMES:
         assert _fold(name) not in text, name
+
