@@ -6,7 +6,9 @@ documented rule (:func:`geomap.history.current_figure`), and no detainee is ever
 """
 
 import csv
+import importlib.util
 import json
+import shutil
 import unicodedata
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from geomap.cli import main
+from geomap.errors import InputError
 from geomap.counts import QUALIFIERS
 from geomap.history import current_figure, current_status, date_key
 from geomap.load import read_json
@@ -234,3 +237,27 @@ def test_no_detainee_names_anywhere(collection):
     for name in DENY_NAMES:
         assert _fold(name) not in text, name
 
+
+def _refresh_script():
+    path = DATA.parent / "scripts" / "refresh_data.py"
+    spec = importlib.util.spec_from_file_location("refresh_data", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_refresh_script_reproduces_the_shipped_file(tmp_path):
+    facilities, counts = tmp_path / "facilities.geojson", tmp_path / "counts.csv"
+    shutil.copy(FACILITIES, facilities)
+    shutil.copy(COUNTS, counts)
+    _refresh_script().refresh(facilities, counts)
+    assert facilities.read_text("utf-8") == FACILITIES.read_text("utf-8")
+
+
+def test_refresh_script_refuses_an_unknown_facility(tmp_path):
+    facilities, counts = tmp_path / "facilities.geojson", tmp_path / "counts.csv"
+    shutil.copy(FACILITIES, facilities)
+    counts.write_text(COUNTS.read_text("utf-8") + "no_such_place,5,exact,2026-01-01,https://example.org/,press,,,\n", "utf-8")
+    with pytest.raises(InputError, match="no_such_place"):
+        _refresh_script().refresh(facilities, counts)
+    assert facilities.read_text("utf-8") == FACILITIES.read_text("utf-8")
