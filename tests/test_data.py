@@ -20,6 +20,7 @@ from geomap.errors import InputError
 from geomap.counts import QUALIFIERS
 from geomap.history import current_figure, current_status, date_key
 from geomap.load import read_json
+from geomap.organisations import ORGANISATIONS
 from geomap.schema import STATUSES, is_date, is_http_url, validate_collection
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -34,8 +35,6 @@ DENY_NAMES = (
     "Miguel Rodríguez Torres", "Trentini", "Simonovis", "Ledezma", "Baduel", "Saleh",
     "Nahuel Gallo", "nahuel-gallo",
 )
-#: counted_by slugs of the team's counts agreement; anything else must be readable free text.
-COUNTED_BY = ("foro_penal", "jep", "ovp", "provea", "una_ventana", "clippve", "un_ffm", "government", "press")
 
 
 def _fold(text):
@@ -129,8 +128,9 @@ def test_counts_columns_and_counted_by(rows):
         counted_by = row["counted_by"]
         if row["detainees"]:
             assert counted_by, f"counts.csv row {number}: a figure needs counted_by"
-        if counted_by:  # a slug of the agreement, or free text that reads as a name (not a mistyped slug)
-            assert counted_by in COUNTED_BY or " " in counted_by, f"counts.csv row {number}: {counted_by!r}"
+        if counted_by:  # an agreed slug, or an organisation named in words (not a mistyped slug)
+            assert counted_by in ORGANISATIONS or " " in counted_by, f"counts.csv row {number}: {counted_by!r}"
+    assert {row["counted_by"] for row in rows if row["facility"] == NATIONAL} == {"foro_penal", "jep"}
 
 
 def test_rows_unique_and_sorted(rows, collection):
@@ -197,24 +197,14 @@ def test_geojson_agrees_with_counts_csv(rows, facilities):
         assert props["status_source"] == (event and event["source"]), fid
 
 
-def test_every_figure_says_who_counted_it_with_an_agreed_slug(rows, collection):
-    from geomap.organisations import ORGANISATIONS
-
-    figures = [row for row in rows if row["detainees"]]
-    assert {row["counted_by"] for row in figures} <= {*ORGANISATIONS, ""}
-    assert sum(not row["counted_by"] for row in figures) <= 1  # only where no note says who counted
-    assert collection["geomap"]["primary_counted_by"] == "foro_penal"
-    national = {row["counted_by"] for row in rows if row["facility"] == NATIONAL}
-    assert national == {"foro_penal", "jep"}
-
-
 def test_tocuyito_shows_the_original_not_the_republication_of_the_same_date(facilities):
     # El Vinotinto's "at least 380" cites El Carabobeño; El Carabobeño's own "more than 100" (read via
     # its mirror) is the same date: the same-date rule shows the original, not the larger republished figure
-    tocuyito = facilities["tocuyito"]
-    assert (tocuyito["detainees"], tocuyito["detainees_as_of"]) == (100, "2024-12-31")
-    assert "el-carabobeno.com" in tocuyito["detainees_source"]
-    assert {count["detainees"] for count in tocuyito["detainee_counts"]} == {100, 380}
+    counts = facilities["tocuyito"]["detainee_counts"]
+    shown = current_figure(counts, "2024-12-31")
+    assert (shown["detainees"], shown["as_of"]) == (100, "2024-12-31")
+    assert "el-carabobeno.com" in shown["source"]
+    assert {count["detainees"] for count in counts if count["as_of"] == "2024-12-31"} == {100, 380}
 
 
 def test_helicoide_announced_closure_with_seed_figure(facilities):
