@@ -6,7 +6,9 @@ documented rule (:func:`geomap.history.current_figure`), and no detainee is ever
 """
 
 import csv
+import importlib.util
 import json
+import shutil
 import unicodedata
 from pathlib import Path
 
@@ -14,9 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 from geomap.cli import main
+from geomap.errors import InputError
 from geomap.counts import QUALIFIERS
 from geomap.history import current_figure, current_status, date_key
 from geomap.load import read_json
+from geomap.organisations import ORGANISATIONS
 from geomap.schema import STATUSES, is_date, is_http_url, validate_collection
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -29,6 +33,7 @@ DENY_NAMES = (
     "Leopoldo López", "Lorent Saleh", "Rocío San Miguel", "Alberto Trentini", "Gerardo Carrero",
     "Antonio Ledezma", "Daniel Ceballos", "Raúl Baduel", "Iván Simonovis", "Edgar Zambrano",
     "Miguel Rodríguez Torres", "Trentini", "Simonovis", "Ledezma", "Baduel", "Saleh",
+    "Nahuel Gallo", "nahuel-gallo",
 )
 
 
@@ -69,10 +74,14 @@ def test_file_is_rfc7946_pretty_utf8(collection):
     assert text == json.dumps(collection, indent=2, ensure_ascii=False) + "\n"
 
 
-def test_at_least_twenty_facilities_with_unique_ids(collection):
+def test_at_least_thirty_facilities_with_unique_ids(collection):
     ids = [feature["properties"]["id"] for feature in collection["features"]]
-    assert len(ids) >= 20
+    assert len(ids) >= 30
     assert len(ids) == len(set(ids))
+
+
+def test_primary_counting_organisation_is_foro_penal(collection):
+    assert collection["geomap"]["primary_counted_by"] == "foro_penal"
 
 
 def test_every_location_has_https_source_and_date(facilities):
@@ -112,10 +121,54 @@ def test_counts_rows_are_sourced_and_dated(rows, facilities):
             assert row["status"] in STATUSES and is_date(row["status_date"]), where
 
 
+def test_counts_columns_and_counted_by(rows):
+    assert list(rows[0]) == ["facility", "detainees", "qualifier", "as_of", "source", "counted_by", "status",
+                             "status_date", "note"]
+    for number, row in enumerate(rows, start=2):
+        counted_by = row["counted_by"]
+        if row["detainees"]:
+            assert counted_by, f"counts.csv row {number}: a figure needs counted_by"
+        if counted_by:  # an agreed slug, or an organisation named in words (not a mistyped slug)
+            assert counted_by in ORGANISATIONS or " " in counted_by, f"counts.csv row {number}: {counted_by!r}"
+    assert {row["counted_by"] for row in rows if row["facility"] == NATIONAL} == {"foro_penal", "jep"}
+
+
+def test_rows_unique_and_sorted(rows, collection):
+    keys = [tuple(row.values()) for row in rows]
+    assert len(keys) == len(set(keys))
+    order = [feature["properties"]["id"] for feature in collection["features"]]
+    facility_part = [row for row in rows if row["facility"] != NATIONAL]
+    national_part = rows[len(facility_part):]
+    assert all(row["facility"] == NATIONAL for row in national_part)
+    positions = [order.index(row["facility"]) for row in facility_part]
+    assert positions == sorted(positions), "facility rows are grouped by facility in dataset order"
+    dates = [date_key(row["as_of"]) for row in national_part]
+    assert dates == sorted(dates), "national rows run oldest first"
+
+
+def test_every_row_source_is_a_facility_source(rows, facilities):
+    for number, row in enumerate(rows, start=2):
+        if row["facility"] != NATIONAL:
+            assert row["source"] in facilities[row["facility"]]["sources"], f"counts.csv row {number}"
+
+
 def test_national_totals_present(rows):
     national = [row for row in rows if row["facility"] == NATIONAL]
     assert len(national) >= 10
     assert all(row["detainees"] and not row["status"] for row in national)
+
+
+def test_national_series_per_organisation(rows):
+    national = [row for row in rows if row["facility"] == NATIONAL]
+    foro_penal = [row for row in national if row["counted_by"] == "foro_penal"]
+    assert len(foro_penal) >= 35
+    dates = [row["as_of"] for row in foro_penal]
+    assert len(dates) == len(set(dates)), "one Foro Penal figure per date"
+    for row in national:  # JEP's own counts are never filed under Foro Penal's series
+        if ("JEP" in row["note"] or "Justicia, Encuentro y Perdón" in row["note"]) and "Foro Penal" not in row["note"]:
+            assert row["counted_by"] == "jep", row["as_of"]
+    on_march_2 = {row["counted_by"]: int(row["detainees"]) for row in national if row["as_of"] == "2026-03-02"}
+    assert on_march_2 == {"foro_penal": 526, "jep": 759}
 
 
 def _rows_for(rows, fid):
@@ -144,33 +197,57 @@ def test_geojson_agrees_with_counts_csv(rows, facilities):
         assert props["status_source"] == (event and event["source"]), fid
 
 
-def test_every_figure_says_who_counted_it_with_an_agreed_slug(rows, collection):
-    from geomap.organisations import ORGANISATIONS
-
-    figures = [row for row in rows if row["detainees"]]
-    assert {row["counted_by"] for row in figures} <= {*ORGANISATIONS, ""}
-    assert sum(not row["counted_by"] for row in figures) <= 1  # only where no note says who counted
-    assert collection["geomap"]["primary_counted_by"] == "foro_penal"
-    national = {row["counted_by"] for row in rows if row["facility"] == NATIONAL}
-    assert national == {"foro_penal", "jep"}
-
-
 def test_tocuyito_shows_the_original_not_the_republication_of_the_same_date(facilities):
     # El Vinotinto's "at least 380" cites El Carabobeño; El Carabobeño's own "more than 100" (read via
     # its mirror) is the same date: the same-date rule shows the original, not the larger republished figure
-    tocuyito = facilities["tocuyito"]
-    assert (tocuyito["detainees"], tocuyito["detainees_as_of"]) == (100, "2024-12-31")
-    assert "el-carabobeno.com" in tocuyito["detainees_source"]
-    assert {count["detainees"] for count in tocuyito["detainee_counts"]} == {100, 380}
+    counts = facilities["tocuyito"]["detainee_counts"]
+    shown = current_figure(counts, "2024-12-31")
+    assert (shown["detainees"], shown["as_of"]) == (100, "2024-12-31")
+    assert "el-carabobeno.com" in shown["source"]
+    assert {count["detainees"] for count in counts if count["as_of"] == "2024-12-31"} == {100, 380}
 
 
 def test_helicoide_announced_closure_with_seed_figure(facilities):
     helicoide = facilities["helicoide"]
-    assert (helicoide["status"], helicoide["status_date"]) == ("announced_closure", "2026-01-30")
+    assert helicoide["status"] == "announced_closure"
+    assert ("announced_closure", "2026-01-30") in {(e["status"], e["date"]) for e in helicoide["status_history"]}
     assert {(c["detainees"], c["qualifier"]) for c in helicoide["detainee_counts"]} >= {(80, "up_to")}
+
+
+def test_yare_complex_and_its_units(facilities, rows):
+    assert facilities["yare"]["status"] != "closed", "Yare I's emptying is not a closure of the complex"
+    assert "Yare I" in facilities["yare"]["notes"]
+    january = {(row["facility"], int(row["detainees"])) for row in rows
+               if row["counted_by"] == "foro_penal" and row["as_of"] == "2026-01-09" and row["detainees"]}
+    assert {("yare_ii", 42), ("yare_iii", 38)} <= january
 
 
 def test_no_detainee_names_anywhere(collection):
     text = _fold(FACILITIES.read_text("utf-8") + COUNTS.read_text("utf-8"))
     for name in DENY_NAMES:
         assert _fold(name) not in text, name
+
+
+def _refresh_script():
+    path = DATA.parent / "scripts" / "refresh_data.py"
+    spec = importlib.util.spec_from_file_location("refresh_data", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_refresh_script_reproduces_the_shipped_file(tmp_path):
+    facilities, counts = tmp_path / "facilities.geojson", tmp_path / "counts.csv"
+    shutil.copy(FACILITIES, facilities)
+    shutil.copy(COUNTS, counts)
+    _refresh_script().refresh(facilities, counts)
+    assert facilities.read_text("utf-8") == FACILITIES.read_text("utf-8")
+
+
+def test_refresh_script_refuses_an_unknown_facility(tmp_path):
+    facilities, counts = tmp_path / "facilities.geojson", tmp_path / "counts.csv"
+    shutil.copy(FACILITIES, facilities)
+    counts.write_text(COUNTS.read_text("utf-8") + "no_such_place,5,exact,2026-01-01,https://example.org/,press,,,\n", "utf-8")
+    with pytest.raises(InputError, match="no_such_place"):
+        _refresh_script().refresh(facilities, counts)
+    assert facilities.read_text("utf-8") == FACILITIES.read_text("utf-8")

@@ -397,8 +397,8 @@ def test_time_view_popup_shows_the_note_of_the_figure_of_that_date(offline_page,
     page.wait_for_function("() => document.querySelector('.gm-asof').textContent.endsWith('2025-01-09')")
     offline_page.reveal("tocoron")
     popup = page.inner_text(".leaflet-popup-content")
-    assert "at least 800" in popup and "Foro Penal: after 86 verified releases" in popup
-    assert "Efecto Cocuyo" not in popup  # the note of the figure shown at the latest date
+    assert "at least 800" in popup and "se han verificado 86 excarcelaciones" in popup
+    assert "aloja 99" not in popup  # the note of the figure shown at the latest date
 
 
 def test_moving_the_slider_keeps_the_focus_on_it_when_it_closes_a_keyboard_popup(offline_page, tmp_path, monkeypatch):

@@ -42,7 +42,7 @@ def test_stops_end_at_as_of_and_are_in_order(joined):
     assert {s["counted_by"]: s["changes"][-1][1:] for s in view["national"]} == {
         figure["counted_by"]: [figure["detainees"], figure["qualifier"], figure["as_of"], figure["source"]]
         for figure in [lead, *others]}
-    assert (lead["detainees"], others[0]["detainees"]) == (803, 1084)
+    assert (lead["detainees"], others[0]["detainees"]) == (804, 1041)
 
 
 def test_no_time_view_without_two_dates(joined):
@@ -60,5 +60,5 @@ def test_each_state_carries_the_note_of_the_figure_it_shows(joined):
     view = timeline(joined)
     tocoron = view["states"][list(joined["id"]).index("tocoron")]
     notes = {state[STATE_FIELDS.index("detainees") + 1]: state[len(STATE_FIELDS) + 1] for state in tocoron}
-    assert notes[800].startswith("Foro Penal: after 86 verified releases")
-    assert notes[100].startswith("Efecto Cocuyo:") and notes[None] is None
+    assert notes[800].startswith("Foro Penal: 'En Tocorón se han verificado 86 excarcelaciones")
+    assert notes[100].startswith("Efecto Cocuyo (8 Aug 2025)") and notes[None] is None

@@ -192,10 +192,10 @@ def test_default_build_joins_the_shipped_counts_and_shows_the_national_total(tmp
     assert result.exit_code == 0, result.output
     payload = _payload(out.read_text("utf-8"))
     assert payload["as_of"] == "2025-01-15"
-    assert payload["national"]["detainees"] == 1697 and payload["national"]["as_of"] == "2025-01-09"
+    assert payload["national"]["detainees"] == 1687 and payload["national"]["as_of"] == "2025-01-15"
     rows = {row[0]: dict(zip(payload["fields"], row)) for row in payload["rows"]}
-    assert rows["helicoide"]["detainees"] is None  # its figures are all from 2026
-    assert rows["helicoide"]["status"] == "unknown"
+    assert rows["yare_ii"]["detainees"] is None  # its figure is of 2026, its first status event of Aug 2025
+    assert rows["yare_ii"]["status"] == "unknown"
 
 
 def test_a_month_figure_is_not_shown_before_the_month_ends(tmp_path):
