@@ -4,10 +4,26 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from hypothesis.errors import InvalidArgument
 
 from geomap.snapshot import READY, BrowserMissing, launch_chromium
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _hypothesis_profile(name, **options):
+    """Register a Hypothesis profile unless another part of the suite already did."""
+    try:
+        settings.get_profile(name)
+    except InvalidArgument:
+        settings.register_profile(name, **options)
+
+
+# bounded in CI; HYPOTHESIS_PROFILE=thorough for a long run by hand
+_hypothesis_profile("ci", max_examples=30, deadline=None)
+_hypothesis_profile("thorough", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")
