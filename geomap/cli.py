@@ -69,7 +69,10 @@ def geocode_options(command):
         click.option("--api-key", envvar="GEOMAP_API_KEY", metavar="KEY", help="For providers that need one. Env: GEOMAP_API_KEY"),
         click.option("--offline", is_flag=True, help="No network: gazetteer, cache and GeoNames localities only."),
         click.option("--force", is_flag=True, help="Re-locate rows that already have coordinates."),
-        click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds per request."),
+        click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
+                     help="Seconds a request may wait for the server to connect or send more."),
+        click.option("--deadline", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
+                     help="Seconds a whole request may take, however slowly the server trickles."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -82,7 +85,8 @@ COUNTED_BY_OPTION = click.option(
     help="Lead the headline with ORG's nationwide figures (foro_penal, jep, ovp, provea, press, ... or a name)  "
          "[default: the dataset's primary_counted_by]")
 
-GEOCODE_OPTIONS = ("gazetteer", "cache", "geocoder", "geocoder_url", "user_agent", "api_key", "offline", "force", "timeout")
+GEOCODE_OPTIONS = ("gazetteer", "cache", "geocoder", "geocoder_url", "user_agent", "api_key", "offline", "force", "timeout",
+                   "deadline")
 
 
 @main.command()

@@ -184,6 +184,23 @@ def test_a_trickled_body_is_cut_off_at_the_deadline(tmp_path, nominatim):
     assert cached_entries(tmp_path) == 0
 
 
+def test_the_cli_passes_the_deadline_on(tmp_path, monkeypatch):
+    import geomap.geocode
+
+    monkeypatch.chdir(tmp_path)
+    seen, real = [], geomap.geocode.geocode_file
+
+    def recording(input_path, output_path, options, **kwargs):
+        seen.append(options.deadline)
+        return real(input_path, output_path, options, **kwargs)
+
+    monkeypatch.setattr(geomap.geocode, "geocode_file", recording)
+    result = CliRunner().invoke(main, ["geocode", str(write_csv(tmp_path / "rows.csv", [RODEO])), "-o", "out.geojson",
+                                       "--cache", "c.sqlite", "--offline", "--deadline", "2.5"])
+    assert result.exit_code == 0, result.output
+    assert seen == [2.5]
+
+
 class TricklingHeaders:
     """A raw TCP server that sends a status line, then one header byte at a time, forever-ish."""
 
@@ -195,7 +212,14 @@ class TricklingHeaders:
         self.thread.start()
 
     def _serve(self):
-        connection, _ = self.listener.accept()
+        while not self.stop.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            threading.Thread(target=self._trickle, args=(connection,), daemon=True).start()
+
+    def _trickle(self, connection):
         with connection:
             connection.recv(65536)
             try:
@@ -207,8 +231,9 @@ class TricklingHeaders:
 
     def close(self):
         self.stop.set()
-        self.thread.join(5)
+        self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
+        self.thread.join(5)
 
 
 def test_trickled_headers_are_cut_off_at_the_deadline(tmp_path, nominatim):
