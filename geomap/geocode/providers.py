@@ -3,8 +3,10 @@
 :class:`OnlineGeocoder` wraps any geopy geocoder (``nominatim`` by default,
 ``photon``, ``arcgis`` or another name geopy knows) with:
 
-- one geopy ``RateLimiter`` for the whole run (``min_delay`` seconds between requests,
-  retries included: 1 s for the public Nominatim, its usage policy's maximum);
+- one rate limit for the whole run: ``min_delay`` seconds from the end of one answer to
+  the next request, retries included (1 s for the public Nominatim, its usage policy's
+  maximum); counted from the answer, not the send, so the server sees the spacing
+  however long a request takes to go out;
 - an identifying User-Agent, required for the public Nominatim server;
 - bounded retries with exponential backoff on 429/5xx/timeouts that honour
   ``Retry-After``; once retries are exhausted the provider is not asked again in
@@ -39,7 +41,6 @@ from geopy.exc import (
     GeocoderUnavailable,
     GeopyError,
 )
-from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import get_geocoder_for_service
 
 from .. import __version__
@@ -367,9 +368,12 @@ class OnlineGeocoder:
         self._search_options = {key: value for key, value in
                                 {"exactly_one": False, "limit": CANDIDATES, "addressdetails": True}.items() if key in search}
         self._country_option = "country_codes" if "country_codes" in search else None
-        self._limited = RateLimiter(self._request, min_delay_seconds=min_delay, max_retries=0, swallow_exceptions=False)
+        self.min_delay = min_delay
+        self._next_request = 0.0  # time.monotonic() from which the next request may go
 
     def _request(self, query, options):
+        while (wait := self._next_request - time.monotonic()) > 0:
+            time.sleep(wait)
         self.requests_sent += 1
         try:
             return self.geocoder.geocode(query, **options)
@@ -378,6 +382,8 @@ class OnlineGeocoder:
         except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
             # geopy's parser met a shape no check of ours knows (a provider without an Answer class)
             raise BadAnswer(f"geopy cannot read it ({type(exc).__name__})") from None
+        finally:
+            self._next_request = time.monotonic() + self.min_delay
 
     def _candidate(self, location):
         """A result as cached: the point from the raw answer, checked; the label if it is text."""
@@ -398,7 +404,7 @@ class OnlineGeocoder:
             options[self._country_option] = country.lower()
         for attempt in range(self.max_retries + 1):
             try:
-                candidates = [self._candidate(location) for location in self._limited(query, options) or []]
+                candidates = [self._candidate(location) for location in self._request(query, options) or []]
             except BadAnswer as exc:
                 raise ProviderFailure(f"{self.service} answer rejected: {exc}", rejected=True) from None
             except GeocoderRateLimited as exc:
