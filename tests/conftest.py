@@ -4,26 +4,10 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
-from hypothesis.errors import InvalidArgument
 
 from geomap.snapshot import READY, BrowserMissing, launch_chromium
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _hypothesis_profile(name, **options):
-    """Register a Hypothesis profile unless another part of the suite already did."""
-    try:
-        settings.get_profile(name)
-    except InvalidArgument:
-        settings.register_profile(name, **options)
-
-
-# bounded in CI; HYPOTHESIS_PROFILE=thorough for a long run by hand
-_hypothesis_profile("ci", max_examples=30, deadline=None)
-_hypothesis_profile("thorough", max_examples=2000, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")
@@ -170,3 +154,12 @@ class FakeNominatim:
 def nominatim(httpserver):
     """The one shared fake Nominatim on 127.0.0.1 (see :class:`FakeNominatim`)."""
     return FakeNominatim(httpserver)
+
+
+# Property-based tests (Hypothesis): a bounded run by default, so CI stays quick; more by hand with
+# HYPOTHESIS_PROFILE=thorough (see docs/security.md).
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("ci", max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

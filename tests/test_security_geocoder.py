@@ -6,6 +6,7 @@ can send (NaN, wrapped longitudes, lists for objects, bombs, trickles, redirects
 
 import gzip
 import json
+import re
 import socket
 import sqlite3
 import tempfile
@@ -24,7 +25,7 @@ from werkzeug import Response
 from geomap.cli import main
 from geomap.geocode import GeocodeOptions, geocode_frame
 from geomap.geocode.cache import GeocodeCache
-from geomap.geocode.providers import NominatimAnswer
+from geomap.geocode.providers import NominatimAnswer, PhotonAnswer
 from geomap.load import read_locations
 
 
@@ -313,27 +314,36 @@ scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_
     st.sampled_from(["10.48", "-66.5", "nan", "1e999", "91", "-181", "ve", "amenity", "prison"])
 json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
                            max_leaves=20)
-field_names = st.sampled_from(["lat", "lon", "place_rank", "address", "class", "type", "osm_type", "osm_id",
-                               "display_name", "addresstype", "licence"])
-nominatim_like = st.lists(st.dictionaries(field_names, json_values | scalars, max_size=11), max_size=3)
-bodies = (nominatim_like | json_values).map(lambda value: json.dumps(value, allow_nan=True).encode()) | st.binary(max_size=64)
+nominatim_fields = st.sampled_from(["lat", "lon", "place_rank", "address", "class", "type", "osm_type", "osm_id",
+                                    "display_name", "addresstype", "licence"])
+nominatim_like = st.lists(st.dictionaries(nominatim_fields, json_values | scalars, max_size=11), max_size=3)
+photon_fields = st.sampled_from(["osm_key", "osm_value", "osm_type", "osm_id", "type", "countrycode", "state", "name"])
+photon_like = st.builds(
+    lambda features: {"type": "FeatureCollection", "features": features},
+    st.lists(st.fixed_dictionaries({"type": st.just("Feature"),
+                                    "geometry": st.fixed_dictionaries({"coordinates": st.lists(scalars, max_size=3)}) | json_values,
+                                    "properties": st.dictionaries(photon_fields, scalars, max_size=8) | json_values}), max_size=3))
+bodies = (nominatim_like | photon_like | json_values).map(lambda value: json.dumps(value, allow_nan=True).encode()) | \
+    st.binary(max_size=64)
+ANSWERS = {"nominatim": NominatimAnswer, "photon": PhotonAnswer}
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(body=bodies)
-def test_any_body_gives_a_valid_point_or_a_one_line_reason(nominatim, body):
+@given(service=st.sampled_from(sorted(ANSWERS)), body=bodies)
+def test_any_body_gives_a_valid_point_or_a_one_line_reason(httpserver, service, body):
+    httpserver.clear()
+    httpserver.expect_request(re.compile("/(search|api)")).respond_with_response(json_response(body))
     with tempfile.TemporaryDirectory() as folder:
         cache = Path(folder) / "cache.sqlite"
-        nominatim.script.append(json_response(body))
         facilities = read_locations(write_csv(Path(folder) / "rows.csv", [{"name": "Rodeo I", "state": "Miranda"}]))
-        options = GeocodeOptions(gazetteer=None, cache=cache, geocoder_url=nominatim.url, user_agent=USER_AGENT,
-                                 min_delay=0, backoff=0, max_retries=0, timeout=5)
+        options = GeocodeOptions(gazetteer=None, cache=cache, geocoder=service, geocoder_url=httpserver.url_for("/"),
+                                 user_agent=USER_AGENT, min_delay=0, backoff=0, max_retries=0, timeout=5)
         row = geocode_frame(facilities, options, progress=False).iloc[0]
-        if row["geocoding"]["step"] == "nominatim":
+        if row["geocoding"]["step"] == service:
             assert -180 <= row.geometry.x <= 180 and -90 <= row.geometry.y <= 90
         else:
             reason = row["geocoding"]["earlier_steps"][0]
-            assert reason.startswith("nominatim: ") and "\n" not in reason
+            assert reason.startswith(f"{service}: ") and "\n" not in reason
         with GeocodeCache(cache) as stored:
             for (answer,) in stored._db.execute("SELECT answer FROM answers"):
-                NominatimAnswer.check_candidates(json.loads(answer))
+                ANSWERS[service].check_candidates(json.loads(answer))

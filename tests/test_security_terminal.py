@@ -99,3 +99,11 @@ def test_errors_are_escaped(tmp_path):
     result = CliRunner().invoke(main, ["validate", str(path)])
     assert result.exit_code == 1
     assert "\x1b" not in result.output and r"broken\x1b[2J.geojson" in result.output
+
+
+def test_every_cli_message_goes_through_say():
+    """A new message printed with click.echo(..., err=True) would skip the escaping."""
+    import geomap.cli
+
+    source = Path(geomap.cli.__file__).read_text(encoding="utf-8")
+    assert source.count("err=True") == 1  # the one inside say()
