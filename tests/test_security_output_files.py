@@ -68,28 +68,28 @@ def test_a_replaced_file_keeps_its_owner(tmp_path):
     assert (os.stat(output).st_uid, os.stat(output).st_gid) == (4321, 4322)
 
 
-def test_a_fifo_is_written_into_not_replaced(tmp_path):
+@contextlib.contextmanager
+def fifo_reader(tmp_path):
+    """A FIFO with a thread reading it whole; yields (path, what was read once the block ends)."""
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     received = []
     reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
-    export(fifo)
+    yield fifo, received
     reader.join(10)  # a bound, not a timing: a replaced FIFO would leave the reader waiting
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_a_fifo_is_written_into_not_replaced(tmp_path):
+    with fifo_reader(tmp_path) as (fifo, received):
+        export(fifo)
     assert received and b'"FeatureCollection"' in received[0]
 
 
-def test_a_gpkg_through_a_fifo_is_copied_in_whole(tmp_path):
-    fifo = tmp_path / "pipe"
-    os.mkfifo(fifo)
-    received = []
-    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
-    reader.start()
-    with atomic_path(fifo, suffix=".bin") as tmp:
+def test_a_file_name_writer_through_a_fifo_is_copied_in_whole(tmp_path):
+    with fifo_reader(tmp_path) as (fifo, received), atomic_path(fifo, suffix=".bin") as tmp:
         tmp.write_bytes(b"\x00" * 200_000)  # more than a pipe holds: the copy must stream
-    reader.join(10)
-    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert received == [b"\x00" * 200_000]
 
 
