@@ -76,7 +76,8 @@ def _shown(value):
 
 def _coordinate(value, what, limit, text=True):
     """A JSON number (or a decimal string, if ``text``) as a finite float within ±``limit``, else BadAnswer."""
-    if text and isinstance(value, str) and _DECIMAL.fullmatch(value) or isinstance(value, (int, float)) and not isinstance(value, bool):
+    decimal = text and isinstance(value, str) and _DECIMAL.fullmatch(value)
+    if decimal or isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             number = float(value)
         except OverflowError:
