@@ -23,7 +23,7 @@ from .errors import OutputError
 _DESCRIPTOR = re.compile(r"/dev/(stdin|stdout|stderr|fd/[0-9]+)|/proc/(self|thread-self|[0-9]+)/fd/[0-9]+")
 
 
-def _in_place(path):
+def written_in_place(path):
     """True for an existing FIFO, device or socket, or a name that reaches one through /dev/fd or /proc."""
     name = os.path.abspath(path)
     for _ in range(40):  # the symlink chain, as the kernel's limit
@@ -98,7 +98,7 @@ def atomic_path(path, suffix=""):
     earlier ``path`` exactly as it was.
     """
     path = Path(path)
-    if _in_place(path):
+    if written_in_place(path):
         with tempfile.TemporaryDirectory(prefix="geomap-") as folder:
             tmp = Path(folder) / f"output{suffix or '.tmp'}"
             yield tmp
@@ -145,7 +145,7 @@ def atomic_write(path, mode="w", encoding="utf-8", newline=None):
         stream.flush()
         return
     kwargs = {} if "b" in mode else {"encoding": encoding, "newline": newline}
-    if _in_place(path):
+    if written_in_place(path):
         with _open_in_place(path, mode, **kwargs) as handle:
             yield handle
         return

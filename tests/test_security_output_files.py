@@ -87,6 +87,16 @@ def test_a_fifo_is_written_into_not_replaced(tmp_path):
     assert received and b'"FeatureCollection"' in received[0]
 
 
+def test_geocode_writes_into_a_fifo_whatever_its_name(tmp_path):
+    csv_path = tmp_path / "rows.csv"
+    csv_path.write_text("name,lat,lon\nRetén X,8.1,-63.5\n", encoding="utf-8")
+    with fifo_reader(tmp_path) as (fifo, received):
+        result = CliRunner().invoke(main, ["geocode", str(csv_path), "--offline", "-o", str(fifo),
+                                           "--cache", str(tmp_path / "c.sqlite")])
+    assert result.exit_code == 0, result.output
+    assert received and b'"Ret\xc3\xa9n X"' in received[0]
+
+
 def test_a_file_name_writer_through_a_fifo_is_copied_in_whole(tmp_path):
     with fifo_reader(tmp_path) as (fifo, received), atomic_path(fifo, suffix=".bin") as tmp:
         tmp.write_bytes(b"\x00" * 200_000)  # more than a pipe holds: the copy must stream

@@ -23,6 +23,7 @@ from .. import DEFAULT_FACILITIES
 from .. import frame as frames
 from ..errors import InputError, OutputError
 from ..export import export_facilities, to_geojson
+from ..files import written_in_place
 from ..load import read_locations
 from ..schema import validate_collection
 from .cache import GeocodeCache
@@ -116,10 +117,11 @@ def geocode_frame(facilities, options=None, progress=None):
 def geocode_file(input_path, output_path=None, options=None, country="VE", progress=None):
     """Read INPUT (CSV or GeoJSON), geocode it, write GeoJSON; return the summary dict.
 
-    ``output_path`` defaults to ``output/<input stem>.geojson``; ``-`` is stdout.
-    The file is written atomically, only after every row has been tried.
+    ``output_path`` defaults to ``output/<input stem>.geojson``; ``-`` is stdout, as is a
+    FIFO or ``/dev/stdout``. A file is written atomically, only after every row has been tried.
     """
-    if output_path and str(output_path) != "-" and Path(str(output_path)).suffix.lower() not in (".geojson", ".json"):
+    named = output_path and str(output_path) != "-" and not written_in_place(output_path)
+    if named and Path(str(output_path)).suffix.lower() not in (".geojson", ".json"):
         raise InputError(f"-o {output_path}: geocode writes GeoJSON: give a .geojson name "
                          "(then `geomap export` makes CSV, GPKG or KML)")
     facilities = read_locations(input_path, country=country)
