@@ -2,7 +2,9 @@
 
 Each command only parses options and calls one stage's function; errors from the
 :class:`geomap.errors.GeomapError` family become one line each on stderr and an
-exit code. ``--debug`` shows the traceback instead.
+exit code. ``--debug`` shows the traceback instead. Every message goes through
+:func:`say`, which shows control characters in the data (ids, names, server text)
+as escapes, so a hostile file cannot drive the terminal.
 """
 
 from dataclasses import replace
@@ -12,6 +14,12 @@ import click
 
 from . import DEFAULT_COUNTS, DEFAULT_FACILITIES, DEFAULT_MAP, __version__
 from .errors import GeomapError
+from .text import printable
+
+
+def say(message):
+    """Print one message to stderr with its control and bidi characters escaped."""
+    click.echo(printable(message), err=True)
 
 
 class GeomapGroup(click.Group):
@@ -24,8 +32,8 @@ class GeomapGroup(click.Group):
             if ctx.params.get("debug"):
                 raise
             for problem in getattr(exc, "problems", ()):
-                click.echo(f"error: {problem}", err=True)
-            click.echo(f"error: {exc}", err=True)
+                say(f"error: {problem}")
+            say(f"error: {exc}")
             ctx.exit(exc.exit_code)
 
 
@@ -61,7 +69,10 @@ def geocode_options(command):
         click.option("--api-key", envvar="GEOMAP_API_KEY", metavar="KEY", help="For providers that need one. Env: GEOMAP_API_KEY"),
         click.option("--offline", is_flag=True, help="No network: gazetteer, cache and GeoNames localities only."),
         click.option("--force", is_flag=True, help="Re-locate rows that already have coordinates."),
-        click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds per request."),
+        click.option("--timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
+                     help="Seconds a request may wait for the server to connect or send more."),
+        click.option("--deadline", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
+                     help="Seconds a whole request may take, however slowly the server trickles."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -74,7 +85,8 @@ COUNTED_BY_OPTION = click.option(
     help="Lead the headline with ORG's nationwide figures (foro_penal, jep, ovp, provea, press, ... or a name)  "
          "[default: the dataset's primary_counted_by]")
 
-GEOCODE_OPTIONS = ("gazetteer", "cache", "geocoder", "geocoder_url", "user_agent", "api_key", "offline", "force", "timeout")
+GEOCODE_OPTIONS = ("gazetteer", "cache", "geocoder", "geocoder_url", "user_agent", "api_key", "offline", "force", "timeout",
+                   "deadline")
 
 
 @main.command()
@@ -96,9 +108,9 @@ def validate(path):
     facilities = read_facilities(path, check_locations=False)
     problems = location_problems(facilities, path)
     for warning in (problem for problem in problems if problem.warning):
-        click.echo(f"warning: {warning}", err=True)
+        say(f"warning: {warning}")
     raise_problems([problem for problem in problems if not problem.warning], path)
-    click.echo(f"{path}: {len(facilities)} facilities, valid", err=True)
+    say(f"{path}: {len(facilities)} facilities, valid")
 
 
 @main.command()
@@ -150,14 +162,14 @@ def build(ctx, input_path, output, counts_path, as_of, lang, counted_by, title, 
         facilities = read_facilities(input_path)
     facilities = _with_counts(facilities, input_path, counts_path, as_of)
     write_map(facilities, output, options)
-    click.echo(f"{output}: {len(facilities)} facilities" + (f" (as of {as_of})" if as_of else ""), err=True)
+    say(f"{output}: {len(facilities)} facilities" + (f" (as of {as_of})" if as_of else ""))
     if png_path:
         from .snapshot import snapshot
 
         snapshot(facilities, png_path, replace(options, cluster=False, static=True, tiles=False))
-        click.echo(f"{png_path}: PNG 1200x630", err=True)
+        say(f"{png_path}: PNG 1200x630")
     if unlocated:
-        click.echo(f"not on the map, no location found: {', '.join(unlocated)}", err=True)
+        say(f"not on the map, no location found: {', '.join(unlocated)}")
         ctx.exit(2)
 
 
@@ -170,7 +182,7 @@ def _with_counts(facilities, input_path, counts_path, as_of):
         counts_path = DEFAULT_COUNTS if Path(DEFAULT_COUNTS).is_file() else None
     facilities, notes = with_counts(facilities, counts_path, as_of)
     for line in notes:
-        click.echo(line, err=True)
+        say(line)
     return facilities
 
 
@@ -181,7 +193,7 @@ def _geocoded(input_path, settings):
 
     located = geocode_frame(read_locations(input_path), GeocodeOptions(**settings))
     for line in format_summary(located.attrs["geocoding"]):
-        click.echo(line, err=True)
+        say(line)
     missing = located.geometry.isna() | located.geometry.is_empty
     return located[~missing], located.loc[missing, "name"].tolist()
 
@@ -218,7 +230,7 @@ def join(facilities_path, counts_path, output, as_of, aliases_path, strict, enco
     export_facilities(joined, "geojson", output)
     write_report(report, report_file)
     for line in summary(report, report_file):
-        click.echo(line, err=True)
+        say(line)
 
 
 @main.command()
@@ -268,13 +280,13 @@ def export_command(input_path, fmt, output, precision, excel, counts_output, cou
     output = output or default_output(input_path, fmt)
     facilities, notes = with_counts(read_export(input_path), counts_path, as_of)
     for line in notes:
-        click.echo(line, err=True)
+        say(line)
     if counted_by:  # recorded in the provenance as the dataset's primary organisation
         from .organisations import canonical_counted_by
 
         facilities.attrs["primary_counted_by"] = canonical_counted_by(counted_by)
     export_facilities(facilities, fmt, output, precision=precision, excel=excel, counts_output=counts_output, lang=lang)
-    click.echo(f"{output}: {len(facilities)} facilities ({fmt})", err=True)
+    say(f"{output}: {len(facilities)} facilities ({fmt})")
 
 
 @main.command()
@@ -307,11 +319,11 @@ def geocode(ctx, input_path, output, country, **settings):
     try:
         summary = geocode_file(input_path, output, options, country=country)
     except KeyboardInterrupt:
-        click.echo("interrupted: every answer received is in the cache; run the same command to resume", err=True)
+        say("interrupted: every answer received is in the cache; run the same command to resume")
         ctx.exit(130)
     for line in format_summary(summary):
-        click.echo(line, err=True)
-    click.echo(f"{summary['output']}: {summary['rows']} facilities", err=True)
+        say(line)
+    say(f"{summary['output']}: {summary['rows']} facilities")
     if summary["unresolved"]:
         ctx.exit(2)
 
@@ -347,7 +359,7 @@ def snapshot(input_path, output, width, height, counts_path, as_of, lang, counte
     options = MapOptions(lang=lang, title=title, as_of=as_of, counted_by=counted_by, tiles=tiles, cluster=False,
                          static=True)
     take_snapshot(facilities, output, options, width, height)
-    click.echo(f"{output}: PNG {width}x{height}", err=True)
+    say(f"{output}: PNG {width}x{height}")
 
 
 @main.command()

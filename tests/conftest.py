@@ -154,3 +154,12 @@ class FakeNominatim:
 def nominatim(httpserver):
     """The one shared fake Nominatim on 127.0.0.1 (see :class:`FakeNominatim`)."""
     return FakeNominatim(httpserver)
+
+
+# Property-based tests (Hypothesis): a bounded run by default, so CI stays quick; more by hand with
+# HYPOTHESIS_PROFILE=thorough (see docs/security.md).
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("ci", max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

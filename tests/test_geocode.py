@@ -129,7 +129,7 @@ def test_forcing_keeps_the_input_point_when_nothing_as_precise_is_found(tmp_path
 def test_cached_answers_are_used_offline(tmp_path):
     csv_path = tmp_path / "sites.csv"
     csv_path.write_text("name,city,state,country\nRodeo I,Guatire,Miranda,VE\n", encoding="utf-8")
-    answer = {"lat": 10.48, "lon": -66.5, "address": "Rodeo I", "raw": {"class": "amenity", "type": "prison", "place_rank": 30}}
+    answer = {"lat": 10.48, "lon": -66.5, "address": "Rodeo I", "raw": {"lat": "10.48", "lon": "-66.5", "class": "amenity", "type": "prison", "place_rank": 30}}
     options = offline(tmp_path)
     with GeocodeCache(options.cache) as cache:
         cache.put("nominatim https://nominatim.openstreetmap.org", cache_key("RODEO I, Guatire, Miranda", "ve"), [answer], "2026-11-01")

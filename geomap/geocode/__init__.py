@@ -24,6 +24,7 @@ from .. import DEFAULT_FACILITIES
 from .. import frame as frames
 from ..errors import InputError, OutputError
 from ..export import export_facilities, to_geojson
+from ..files import written_in_place
 from ..load import raise_problems, read_locations
 from ..places import country_of
 from ..schema import Problem, validate_collection
@@ -52,6 +53,8 @@ class GeocodeOptions:
     min_delay: float = 1.0  #: seconds between requests across the run
     max_retries: int = 2  #: retries on 429/5xx/timeouts
     backoff: float = 2.0  #: first wait before a retry (doubles), unless Retry-After says otherwise
+    deadline: float = 30.0  #: seconds for a whole request (headers and body), however slowly it trickles
+    max_answer_bytes: int = 1 << 20  #: an answer's size cap, on the wire and once inflated
 
 
 #: How to give a row its country when neither the row nor its point does.
@@ -84,11 +87,13 @@ def geocode_frame(facilities, options=None, progress=None):
     provider = OnlineGeocoder(
         options.geocoder, url=options.geocoder_url, user_agent=options.user_agent, api_key=options.api_key,
         timeout=options.timeout, min_delay=options.min_delay, max_retries=options.max_retries,
-        backoff=options.backoff, require_user_agent=not options.offline,
+        backoff=options.backoff, require_user_agent=not options.offline, deadline=options.deadline,
+        max_answer_bytes=options.max_answer_bytes,
     )
     inputs = facilities.attrs.get("inputs") or [{"path": "the input"}]
     with GeocodeCache(options.cache) as cache:
-        steps = [step for step in (gazetteer, OnlineStep(provider, cache, options.offline), LocalityTable()) if step]
+        online = OnlineStep(provider, cache, options.offline)
+        steps = [step for step in (gazetteer, online, LocalityTable()) if step]
         chain = Chain(steps, input_name=inputs[0]["path"], force=options.force)
         records = facilities.drop(columns="geometry").to_dict("records")
         show = sys.stderr.isatty() if progress is None else progress
@@ -101,12 +106,14 @@ def geocode_frame(facilities, options=None, progress=None):
     _with_countries(located, chain.input_name)
     result = frames.from_records([row for row, _ in located], [point for _, point in located])
     result.attrs = dict(facilities.attrs)
+    notes += online.notes
     if provider.stopped:
         notes.append(provider.stopped)
     result.attrs["geocoding"] = {
         "rows": len(records),
         "resolved": {f"{step}/{precision}": count for (step, precision), count in sorted(chain.by_step.items())},
         "unresolved": chain.unresolved,
+        "rejected": online.rejected,
         "requests_sent": provider.requests_sent,
         "cache": str(cache.path),
         "notes": notes,
@@ -142,10 +149,11 @@ def geocode_file(input_path, output_path=None, options=None, country=None, progr
 
     ``country`` (ISO code), when given, is every CSV row's country (see :func:`read_locations`).
 
-    ``output_path`` defaults to ``output/<input stem>.geojson``; ``-`` is stdout.
-    The file is written atomically, only after every row has been tried.
+    ``output_path`` defaults to ``output/<input stem>.geojson``; ``-`` is stdout, as is a
+    FIFO or ``/dev/stdout``. A file is written atomically, only after every row has been tried.
     """
-    if output_path and str(output_path) != "-" and Path(str(output_path)).suffix.lower() not in (".geojson", ".json"):
+    named = output_path and str(output_path) != "-" and not written_in_place(output_path)
+    if named and Path(str(output_path)).suffix.lower() not in (".geojson", ".json"):
         raise InputError(f"-o {output_path}: geocode writes GeoJSON: give a .geojson name "
                          "(then `geomap export` makes CSV, GPKG or KML)")
     facilities = read_locations(input_path, country=country)
@@ -163,6 +171,9 @@ def format_summary(summary):
     lines = [f"geocoded {summary['rows']} rows; {summary['requests_sent']} requests sent; cache {summary['cache']}"]
     lines += [f"  {count:5d}  {label}" for label, count in summary["resolved"].items()]
     lines += [f"  note: {note}" for note in summary["notes"]]
+    if summary.get("rejected"):
+        lines.append(f"  {len(summary['rejected'])} answers rejected:")
+        lines += [f"    {failure['id']} ({failure['name']}): {failure['reason']}" for failure in summary["rejected"]]
     if summary["unresolved"]:
         lines.append(f"  {len(summary['unresolved'])} unresolved:")
         for failure in summary["unresolved"]:

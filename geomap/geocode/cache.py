@@ -3,17 +3,24 @@
 One SQLite file (default under the user cache dir) with one row per
 ``(provider, query key)``. Each answer is committed on its own, so an interrupted
 run loses nothing and the next run sends no query that was already answered.
-Empty answers are answers too; failures (timeouts, 5xx) are not cached.
+Empty answers are answers too; failures (timeouts, 5xx) and rejected answers are
+not cached. Entries are read back strictly (no ``NaN``): the caller checks their
+shape, since a cache written by an older geomap may hold what it no longer accepts.
 """
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
+import orjson
 import platformdirs
 
 from ..errors import InputError
 from .text import fold
+
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def default_cache_path():
@@ -49,14 +56,26 @@ class GeocodeCache:
     @staticmethod
     def encode(candidates):
         """The stored form of an answer (JSON text)."""
-        return json.dumps(candidates, ensure_ascii=False)
+        return json.dumps(candidates, ensure_ascii=False, allow_nan=False)
 
     def get(self, provider, key):
-        """Return ``(candidates, answered_at)`` or ``None`` when the query was never answered."""
+        """Return ``(candidates, answered_at)`` or ``None`` when the query was never answered.
+
+        Raises ValueError (with the reason) for an entry that is not strict JSON
+        with an ISO answer date.
+        """
         row = self._db.execute(
             "SELECT answer, answered_at FROM answers WHERE provider = ? AND query = ?", (provider, key)
         ).fetchone()
-        return None if row is None else (json.loads(row[0]), row[1])
+        if row is None:
+            return None
+        answer, answered_at = row
+        if not isinstance(answered_at, str) or not _DATE.fullmatch(answered_at):
+            raise ValueError(f"answer date {answered_at!r:.40} is not YYYY-MM-DD")
+        try:
+            return orjson.loads(answer), answered_at
+        except (orjson.JSONDecodeError, TypeError):
+            raise ValueError("the stored answer is not strict JSON") from None
 
     def put(self, provider, key, candidates, answered_at):
         """Store one answer and commit it at once (a crash right after keeps it)."""

@@ -11,7 +11,9 @@ from collections import Counter
 import shapely
 
 from ..schema import PRECISIONS
+from ..text import one_line
 from .cache import cache_key
+from .http import BadAnswer
 from .providers import ProviderFailure
 from .resolution import Resolution
 from .text import similar, without_notes
@@ -52,33 +54,50 @@ class OnlineStep:
     """Steps c and d: the cache, then the provider, for each of a row's queries.
 
     Every answer is cached (committed) the moment it arrives; a query that failed
-    is not sent again in the same run.
+    is not sent again in the same run. A cached answer that fails the provider's
+    checks (written by an older geomap) is ignored with a note and asked again.
+    ``rejected`` lists the answers refused in this run, row by row, for the summary.
     """
 
     def __init__(self, provider, cache, offline=False):
         self.provider, self.cache, self.offline = provider, cache, offline
         self.name = provider.service
         self.failed = {}
+        self.notes, self.rejected = [], []
+
+    def _cached(self, query, key):
+        """``(cached answer or None, why an entry was ignored or None)``; an ignored entry is noted once."""
+        try:
+            cached = self.cache.get(self.provider.id, key)
+            if cached:
+                self.provider.answer.check_candidates(cached[0])
+            return cached, None
+        except (BadAnswer, ValueError) as bad:
+            problem = f"the cached answer is invalid ({one_line(bad)})"
+            note = f"cache: ignored an entry for {query!r}: {problem}"
+            if note not in self.notes:
+                self.notes.append(note)
+            return None, problem
 
     def resolve(self, row):
         reasons = []
         for query in row_queries(row):
             key = cache_key(query, row.get("country"))
-            cached = self.cache.get(self.provider.id, key)
+            cached, problem = self._cached(query, key)
             if cached:
                 (candidates, answered_at), step = cached, "cache"
             elif self.offline:
-                reasons.append(f"{query!r}: not in the cache (offline)")
+                reasons.append(f"{query!r}: {problem or 'not in the cache'} (offline)")
                 continue
             elif key in self.failed:
-                reasons.append(f"{query!r}: {self.failed[key]}")
+                reasons.append(self._failure(row, query, self.failed[key]))
                 continue
             else:
                 try:
                     candidates = self.provider.search(query, row.get("country"))
                 except ProviderFailure as failure:
-                    self.failed[key] = str(failure)
-                    reasons.append(f"{query!r}: {failure}")
+                    self.failed[key] = failure
+                    reasons.append(self._failure(row, query, failure))
                     continue
                 answered_at, step = dt.date.today().isoformat(), self.name
                 self.cache.put(self.provider.id, key, candidates, answered_at)
@@ -87,6 +106,13 @@ class OnlineStep:
                 return self._resolution(best, step, query, answered_at, rejected)
             reasons.append(f"{query!r}: " + ("; ".join(rejected) or "no result"))
         return "; ".join(reasons) or None
+
+    def _failure(self, row, query, failure):
+        """The reason a query got nothing; a refused answer is also listed in ``rejected``."""
+        reason = f"{query!r}: {failure}"
+        if failure.rejected:
+            self.rejected.append({"id": row.get("id"), "name": row.get("name"), "reason": reason})
+        return reason
 
     def _resolution(self, candidate, step, query, answered_at, rejected):
         answer, raw = self.provider.answer, candidate["raw"]
