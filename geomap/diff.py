@@ -131,7 +131,7 @@ def _figure_identity(figure):
     return (figure["detainees"], figure["qualifier"], figure["as_of"], figure["source"], figure["counted_by"])
 
 
-def facility_figures(record):
+def _figures(record):
     """A facility's dated figures (its ``detainee_counts`` and its current figure), each once.
 
     The current figure repeats a ``detainee_counts`` item; when it does not name its organisation,
@@ -148,8 +148,8 @@ def facility_figures(record):
     return _unique(figures, _figure_identity)
 
 
-def facility_events(record):
-    """A facility's status events (its ``status_history`` and its current status when dated and sourced), each once."""
+def _events(record):
+    """A facility's status events (its ``status_history`` and its current status when dated), each once."""
     events = [{key: event.get(key) for key in EVENT_KEYS} for event in record.get("status_history") or []]
     if record.get("status_date") is not None and record.get("status_source") is not None:
         events.append({"status": record["status"], "date": record["status_date"], "source": record["status_source"],
@@ -171,8 +171,8 @@ def _unique(items, identity):
 def _summary(record):
     """An added or removed facility: where it is, its status and each organisation's standing figure."""
     return {"id": record["id"], "name": record["name"], "city": record.get("city"), "state": record.get("state"),
-            "status": current_status(facility_events(record)),
-            "figures": [current_figure(figures) for figures in _series(facility_figures(record)).values()]}
+            "status": current_status(_events(record)),
+            "figures": [current_figure(figures) for figures in _series(_figures(record)).values()]}
 
 
 def _series(figures):
@@ -253,13 +253,13 @@ def _compare_facility(bulletin, old, new):
     where = {"id": new["id"], "name": new["name"]}
     if old["name"] != new["name"]:
         bulletin.renamed.append({"id": new["id"], "old_name": old["name"], "new_name": new["name"]})
-    status, corrections, others = _changes(facility_events(old), facility_events(new), _event_identity, _event_key,
+    status, corrections, others = _changes(_events(old), _events(new), _event_identity, _event_key,
                                            current_status)
     bulletin.status_changes += [{**where, "kind": kind, "old": was, "new": now}
                                 for kind, was, now in ([status] if status else []) + others]
     bulletin.corrections += [{"what": "status", **where, "counted_by": None, "old": was, "new": now}
                              for was, now in corrections]
-    compared, attributed = _compare_series(facility_figures(old), facility_figures(new))
+    compared, attributed = _compare_series(_figures(old), _figures(new))
     bulletin.attributed += attributed
     for org, change, corrections, others in compared:
         bulletin.figures += [{**where, "counted_by": org, "kind": kind, "old": was, "new": now}
