@@ -440,12 +440,21 @@ def _md(text):
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
+def _ascii_host(url):
+    """The host a link really leads to, as the map's links name it: ASCII (a non-ASCII name in its
+    punycode form, so "hrw.оrg" with a Cyrillic о cannot pass for hrw.org), without ``www.``."""
+    try:
+        return urlsplit(url).hostname.encode("idna").decode("ascii").removeprefix("www.")
+    except (AttributeError, UnicodeError, ValueError):
+        return None
+
+
 def _source_link(url, fallback):
     """A Markdown link to an http(s) source named by its host, else the source as escaped text
     (nothing else becomes a link); ``fallback`` when there is none."""
     if not is_http_url(url):
         return _md(url or fallback)
-    host = (urlsplit(url).hostname or "").removeprefix("www.") or fallback
+    host = _ascii_host(url) or fallback
     target = url.replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
     return f"[{_md(host)}]({target})"
 

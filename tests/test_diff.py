@@ -183,6 +183,9 @@ def test_markdown_escapes_names_and_links_only_web_sources():
     line = _section(bulletin_markdown(bulletin), "Facilities renamed")[0]
     assert r"\*Zona\* \[7\](javascript:alert(1)) \<b\>" in line
     assert "](javascript" not in line.replace("\\]", "")
+    lookalike = {"detainees": 5, "qualifier": None, "as_of": "2026-01-09", "source": "https://hrw.\u043erg/x", "note": None}
+    line = _section(bulletin_markdown(diff_datasets(_frame([]), _frame([lookalike]))), "Figures per facility")[0]
+    assert "[hrw.xn--rg-" in line and "[hrw.org]" not in line
 
 
 def test_spanish_bulletin(bulletin):
