@@ -10,7 +10,7 @@ Facilities are matched by id: the same id under another name is *renamed*. Every
 belongs to the series of the organisation that counted it (``counted_by``; missing = an unknown
 organisation, a series of its own), so one organisation's figure is never compared with another's.
 In each series (and in each facility's status events) the figure that stands is chosen by the
-dataset's own rules (:mod:`geomap.join`); a figure whose date and source stayed but whose value
+dataset's own rules (:mod:`geomap.history`); a figure whose date and source stayed but whose value
 changed is a *correction*, listed once under corrections.
 """
 
@@ -26,8 +26,10 @@ from urllib.parse import urlsplit
 from . import DEFAULT_COUNTS, DEFAULT_FACILITIES
 from .counts import QUALIFIERS
 from .errors import InputError
-from .join import current_figure, current_status, date_key, latest_date  # the rules of which figure stands
+from .history import (current_figure, current_status, date_key, facility_events, facility_figures, latest_date,
+                      merge_events, merge_figures, series)  # the rules of which figure stands
 from .labels import BULLETIN_LABELS, LABELS
+from .organisations import organisation_name
 from .schema import is_date, is_http_url
 
 #: The JSON bulletin's format name and version (docs/diff.md): bumped only when a key changes meaning.
@@ -132,55 +134,24 @@ def _figure_identity(figure):
 
 
 def _figures(record):
-    """A facility's dated figures (its ``detainee_counts`` and its current figure), each once.
-
-    The current figure repeats a ``detainee_counts`` item; when it does not name its organisation,
-    it is the item's own (the rule of :mod:`geomap.join` for a repeated figure).
-    """
-    figures = [_figure(count) for count in record.get("detainee_counts") or []]
-    if record.get("detainees") is not None:
-        current = _figure({"detainees": record["detainees"], "qualifier": record.get("detainees_qualifier"),
-                           "as_of": record.get("detainees_as_of"), "source": record.get("detainees_source"),
-                           "counted_by": record.get("detainees_counted_by")})
-        if not any(_figure_identity(figure)[:4] == _figure_identity(current)[:4]
-                   and current["counted_by"] in (None, figure["counted_by"]) for figure in figures):
-            figures.append(current)
-    return _unique(figures, _figure_identity)
+    """A facility's dated figures (its ``detainee_counts`` and its current figure), each once."""
+    return [_figure(figure) for figure in merge_figures(facility_figures(record))]
 
 
 def _events(record):
     """A facility's status events (its ``status_history`` and its current status when dated), each once."""
-    events = [{key: event.get(key) for key in EVENT_KEYS} for event in record.get("status_history") or []]
-    if record.get("status_date") is not None and record.get("status_source") is not None:
-        events.append({"status": record["status"], "date": record["status_date"], "source": record["status_source"],
-                       "note": None})
-    return _unique(events, _event_identity)
+    return [{key: event.get(key) for key in EVENT_KEYS} for event in merge_events(facility_events(record))]
 
 
 def _event_identity(event):
     return (event["status"], event["date"], event["source"])
 
 
-def _unique(items, identity):
-    kept = {}
-    for item in items:
-        kept.setdefault(identity(item), item)
-    return list(kept.values())
-
-
 def _summary(record):
     """An added or removed facility: where it is, its status and each organisation's standing figure."""
     return {"id": record["id"], "name": record["name"], "city": record.get("city"), "state": record.get("state"),
             "status": current_status(_events(record)),
-            "figures": [current_figure(figures) for figures in _series(_figures(record)).values()]}
-
-
-def _series(figures):
-    """``{counted_by: [figures]}``: one series per organisation (None: unknown), in first-seen order."""
-    grouped = {}
-    for figure in figures:
-        grouped.setdefault(figure["counted_by"], []).append(figure)
-    return grouped
+            "figures": [current_figure(figures) for figures in series(_figures(record)).values()]}
 
 
 def _attribute(old, new):
@@ -241,7 +212,7 @@ def _compare_series(old, new):
     """:func:`_changes` of every organisation's series in ``old`` and ``new`` figures:
     ``[(counted_by, change or None, corrections, others)]`` and how many figures were attributed."""
     old, attributed = _attribute(old, new)
-    old_series, new_series = _series(old), _series(new)
+    old_series, new_series = series(old), series(new)
     compared = []
     for org in dict.fromkeys([*old_series, *new_series]):
         compared.append((org, *_changes(old_series.get(org, []), new_series.get(org, []), _figure_identity,
@@ -395,7 +366,7 @@ def bulletin_json(bulletin):
 
 def organisation_label(counted_by, lang="en"):
     """How the bulletin names the organisation that counted a figure (None: an unknown organisation)."""
-    return BULLETIN_LABELS[lang]["unknown_organisation"] if counted_by is None else counted_by
+    return BULLETIN_LABELS[lang]["unknown_organisation"] if counted_by is None else organisation_name(counted_by, lang)
 
 
 def bulletin_markdown(bulletin, lang="en"):

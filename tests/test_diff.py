@@ -163,7 +163,8 @@ def test_markdown_bulletin_reads_like_a_newsletter(bulletin):
     figures = _section(text, "Figures per facility")
     foro = _line(figures, "Rodeo I", organisation_label("foro_penal", "en"))
     assert "at least 34 (16 June 2024" in foro and "→ about 60 (4 February 2026" in foro and "52" not in foro
-    jep = _line(figures, "Rodeo I", organisation_label("jep", "en"))
+    assert organisation_label("foro_penal", "en") == "Foro Penal"
+    jep = _line(figures, "Rodeo I", "Justicia, Encuentro y Perdón (JEP)")
     assert "at least 45" in jep and "→ 52 (1 February 2026, [example.org](https://example.org/rodeo-jep-feb))" in jep
     national = _section(text, "Nationwide totals")
     foro = _line(national, "Venezuela", organisation_label("foro_penal", "en"))
@@ -193,7 +194,9 @@ def test_spanish_bulletin(bulletin):
     assert "## Centros añadidos" in text and "## Correcciones" in text and "## Totales nacionales" in text
     status = _line(_section(text, "Cambios de estado"), "El Helicoide")
     assert "abierto (8 de enero de 2026" in status and "cierre anunciado (30 de enero de 2026" in status
-    foro = _line(_section(text, "Totales nacionales"), organisation_label("foro_penal", "es"))
+    foro = _line(_section(text, "Totales nacionales"), "Foro Penal")
+    assert "12 detenidos (20 de enero de 2026" in _section(text, "Centros añadidos")[0]
+    assert "según Justicia, Encuentro y Perdón (JEP)" in _section(text, "Centros añadidos")[0]
     assert "unos 1.000 (5 de enero de 2026" in foro and "unos 900 (12 de enero de 2026" in foro
     assert "hasta 80 → hasta 75" in _line(_section(text, "Correcciones"), "El Helicoide")
     assert "Sin cambios" in bulletin_markdown(diff_datasets(read_export(OLD), read_export(OLD)), "es")
@@ -340,6 +343,12 @@ def test_since_the_first_dataset_commit_of_this_repository(monkeypatch):
     for item in data["figures"] + data["national_totals"]:
         for side in ("old", "new"):
             assert item[side] is None or item[side]["counted_by"] == item["counted_by"]
+    # a figure that only learned who counted it is not an unknown organisation's figure withdrawn + a new one
+    def same(figure):
+        return figure["detainees"], figure["qualifier"], figure["as_of"], figure["source"]
+    series = data["figures"] + data["national_totals"]
+    dropped = {same(item["old"]) for item in series if item["counted_by"] is None and item["old"] and not item["new"]}
+    assert not [item for item in series if item["counted_by"] and item["new"] and same(item["new"]) in dropped]
     markdown = CliRunner().invoke(main, ["diff", "--since", FIRST_DATASET_COMMIT])
     assert markdown.exit_code == 0 and markdown.stdout.startswith("# ")
     assert ("No changes" in markdown.stdout) == (not data["changed"])
