@@ -29,7 +29,7 @@ from .errors import InputError
 from .history import (current_figure, current_status, date_key, facility_events, facility_figures, latest_date,
                       merge_events, merge_figures, series)  # the rules of which figure stands
 from .labels import BULLETIN_LABELS, LABELS
-from .organisations import organisation_name
+from .organisations import canonical_counted_by, organisation_name
 from .schema import is_date, is_http_url
 
 #: The JSON bulletin's format name and version (docs/diff.md): bumped only when a key changes meaning.
@@ -123,9 +123,11 @@ def _sort_name(item):
 
 
 def _figure(item):
-    """A dated figure with every key of :data:`FIGURE_KEYS` (a missing qualifier is ``exact``)."""
+    """A dated figure with every key of :data:`FIGURE_KEYS` (a missing qualifier is ``exact``; an
+    organisation written in words is its slug, so "Foro Penal" and ``foro_penal`` are one series)."""
     figure = {key: item.get(key) for key in FIGURE_KEYS}
     figure["qualifier"] = figure["qualifier"] or "exact"
+    figure["counted_by"] = canonical_counted_by(figure["counted_by"])
     return figure
 
 

@@ -117,6 +117,8 @@ def test_a_figure_that_learns_its_organisation_is_not_a_change():
     old = {"detainees": 80, "qualifier": "up_to", "as_of": "2026-01-09", "source": S + "a", "note": None}
     bulletin = diff_datasets(_frame([old]), _frame([{**old, "counted_by": "foro_penal"}]))
     assert bulletin.figures == [] and bulletin.attributed == 1 and bulletin.changed
+    in_words = diff_datasets(_frame([{**old, "counted_by": "Foro Penal"}]), _frame([{**old, "counted_by": "foro_penal"}]))
+    assert not in_words.changed
 
 
 def test_unknown_organisation_is_its_own_series():
