@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 from . import DEFAULT_COUNTS, DEFAULT_FACILITIES
 from .counts import QUALIFIERS
 from .errors import InputError
-from .history import (current_figure, current_status, date_key, facility_events, facility_figures, latest_date,
-                      merge_events, merge_figures, series)  # the rules of which figure stands
+from .history import (COUNT_FIELDS, STATUS_FIELDS, current_figure, current_status, date_key, facility_events,
+                      facility_figures, latest_date, merge_events, merge_figures, series)
 from .labels import BULLETIN_LABELS, LABELS
 from .organisations import canonical_counted_by, organisation_name
 from .schema import is_date, is_http_url
@@ -35,9 +35,7 @@ from .schema import is_date, is_http_url
 #: The JSON bulletin's format name and version (docs/diff.md): bumped only when a key changes meaning.
 FORMAT, VERSION = "geomap-diff", 1
 #: Facility fields the bulletin reports through its own sections; any other changed field is listed by name.
-TRACKED_FIELDS = ("id", "name", "status", "status_date", "status_source", "status_history", "detainees",
-                  "detainees_qualifier", "detainees_as_of", "detainees_source", "detainees_counted_by",
-                  "detainee_counts")
+TRACKED_FIELDS = ("id", "name", *COUNT_FIELDS, *STATUS_FIELDS)
 FIGURE_KEYS = ("detainees", "qualifier", "as_of", "source", "counted_by", "note")
 EVENT_KEYS = ("status", "date", "source", "note")
 
