@@ -383,3 +383,47 @@ def embed(url, title, height, aspect, lang):
     from .render import iframe_snippet
 
     click.echo(iframe_snippet(url, title=title, height=height, aspect=aspect, lang=lang))
+
+
+@main.command()
+@click.argument("old_path", metavar="[OLD", required=False)
+@click.argument("new_path", metavar="NEW]", required=False)
+@click.option("--since", "since", metavar="REV",
+              help="Compare this repository's data (data/facilities.geojson + data/counts.csv) at git revision REV "
+                   "with the working tree's, instead of two files.")
+@click.option("--json", "as_json", is_flag=True, help="Write JSON for machines (structure: docs/diff.md) instead of Markdown.")
+@click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True, help="Language of the Markdown bulletin.")
+@click.option("-o", "--output", default="-", show_default=True, help="File to write ('-' = stdout).")
+def diff(old_path, new_path, since, as_json, lang, output):
+    """Write the bulletin of what changed between two versions of the dataset.
+
+    OLD and NEW are geomap exports (GeoJSON as `geomap export` writes it, counts
+    joined). The bulletin lists facilities added, removed and renamed, status
+    changes, each organisation's figures per facility and nationwide (never one
+    organisation's figure against another's) and corrections, with dates and
+    sources: Markdown to paste into a newsletter, or --json. Exit 0, also when
+    nothing changed ("No changes"). See docs/diff.md.
+
+    \b
+    Examples:
+      geomap diff output/january.geojson output/february.geojson -o bulletin.md
+      geomap diff --since 38a52c3 --lang es
+      geomap diff --since v1.0 --json -o changes.json
+    """
+    from .diff import bulletin_json, bulletin_markdown, diff_datasets, read_since
+    from .errors import InputError
+    from .export import read_export
+    from .files import atomic_write
+
+    if since is not None:
+        if old_path or new_path:
+            raise InputError("geomap diff: give two versions (OLD NEW) or --since REV, not both")
+        old, new, old_label = read_since(since)
+        bulletin = diff_datasets(old, new, old_label, "working tree")
+    elif old_path and new_path:
+        bulletin = diff_datasets(read_export(old_path), read_export(new_path))
+    else:
+        raise InputError("geomap diff: give two versions to compare (geomap diff OLD NEW) or --since REV")
+    text = bulletin_json(bulletin) if as_json else bulletin_markdown(bulletin, lang)
+    with atomic_write(output) as handle:
+        handle.write(text)
