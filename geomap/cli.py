@@ -142,7 +142,7 @@ def build(ctx, input_path, output, counts_path, as_of, lang, counted_by, title, 
       geomap build --lang es --as-of 2026-01-31 -o output/mapa-enero.html
       geomap build --embed -o output/embed.html
       geomap build --counted-by jep -o output/jep.html
-      geomap build sites.csv --geocode --offline --counts reporte.csv
+      geomap build examples/sites.csv --geocode --offline --counts examples/report.csv
     """
     from .render import MapOptions, write_map
 
@@ -212,7 +212,7 @@ def join(facilities_path, counts_path, output, as_of, aliases_path, strict, enco
     \b
     Examples:
       geomap join data/facilities.geojson data/counts.csv
-      geomap join data/facilities.geojson reporte.csv --as-of 2026-01-31 -o output/enero.geojson
+      geomap join data/facilities.geojson examples/report.csv --as-of 2026-01-31 -o output/enero.geojson
       geomap join data/facilities.geojson reporte.xlsx --aliases crosswalk.csv --strict
     """
     from .export import export_facilities, read_export
@@ -303,7 +303,7 @@ def geocode(ctx, input_path, output, country, **settings):
 
     \b
     Examples:
-      geomap geocode sites.csv --offline
+      geomap geocode examples/sites.csv --offline
       geomap geocode sites.csv --user-agent "myorg-map/1.0 (me@example.org)"
       geomap geocode data/facilities.geojson --geocoder-url http://localhost:8080 -o -
     """

@@ -222,7 +222,7 @@ def write_report(report, path):
         report.to_csv(handle, index=False)
 
 
-#: How the summary says each match method, for one row and for several.
+#: How the summary says each match method (in this order), for one row and for several.
 METHOD_WORDS = {
     "id": ("matched a facility by id", "matched facilities by id"),
     "name": ("matched a facility by its exact name", "matched facilities by their exact names"),
@@ -239,7 +239,8 @@ def summary(report, report_file=None, counts_name="the counts file"):
     methods = {method: int(rows) for method, rows in report["method"].value_counts().items()}
     missed = methods.get("unmatched", 0) + methods.get("ambiguous", 0)
     joined = f"{len(report) - missed} of {len(report)}" if missed else f"{len(report)}"
-    counted = ", ".join(f"{rows} {METHOD_WORDS[method][rows != 1]}" for method, rows in methods.items())
+    counted = ", ".join(f"{methods[method]} {words[methods[method] != 1]}"
+                        for method, words in METHOD_WORDS.items() if method in methods)
     lines = [f"joined {joined} rows of {counts_name}: {counted}"]
     for method, advice in (("unmatched", "no facility matches"), ("ambiguous", "more than one facility matches")):
         rows = report[report["method"] == method]
