@@ -12,7 +12,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from geomap.cli import main
+from geomap.cli import default_output, main
 from geomap.load import read_locations
 
 from conftest import REPO
@@ -114,3 +114,8 @@ def test_the_previous_dataset_is_a_valid_export_as_of_its_date():
     collection = json.loads((REPO / "examples" / "facilities-previous.geojson").read_text("utf-8"))
     assert collection["geomap"]["as_of"] == "2026-02-01"
     assert CliRunner().invoke(main, ["validate", str(REPO / "examples" / "facilities-previous.geojson")]).exit_code == 0
+
+
+def test_default_output_names_carry_the_language_unless_english():
+    assert [default_output("en", ".html"), default_output("es", ".html"), default_output("es", ".png")] == [
+        "output/map.html", "output/map.es.html", "output/map.es.png"]
