@@ -133,8 +133,9 @@ def build(ctx, input_path, output, counts_path, as_of, lang, counted_by, title, 
     """Validate INPUT and write a self-contained interactive map.
 
     INPUT defaults to data/facilities.geojson, joined with data/counts.csv (a
-    clone's data/, else the copy installed with geomap). The page inlines every script, style and the country outline, so it opens
-    offline; only the base-map tiles need the network.
+    clone's data/, else the copy installed with geomap). The page inlines every
+    script, style and the country outline, so it opens offline; only the
+    base-map tiles need the network.
 
     \b
     Examples:

@@ -293,10 +293,11 @@ def read_locations(path, country="VE"):
     ``city``, ``state``, ``country``, ``lat``/``lon`` and the other text fields of
     the data model (``aliases`` separated by ``;``). Spanish Excel habits are fine:
     comma, semicolon or tab; UTF-8 (BOM or not) or cp1252; Spanish headers
-    (:data:`LOCATION_HEADERS`: ``Nombre;Ciudad;Estado``); decimal commas in coordinates. Missing required fields get
-    honest defaults: ``facility_type`` "other", ``status`` "unknown", ``country``
-    the ``country`` argument, ``id`` a unique slug of the name. Every bad row is
-    reported (line, id, field) and nothing is returned half-valid.
+    (:data:`LOCATION_HEADERS`: ``Nombre;Ciudad;Estado``); decimal commas in
+    coordinates. Missing required fields get honest defaults: ``facility_type``
+    "other", ``status`` "unknown", ``country`` the ``country`` argument, ``id`` a
+    unique slug of the name. Every bad row is reported (line, id, field) and
+    nothing is returned half-valid.
     """
     if Path(str(path)).suffix.lower() in (".geojson", ".json"):
         return read_facilities(path, require_geometry=False)
