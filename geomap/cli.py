@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from . import DEFAULT_COUNTS, DEFAULT_FACILITIES, DEFAULT_MAP, __version__
+from .dataset import curated_path, is_curated
 from .errors import GeomapError
 from .text import printable
 
@@ -49,7 +50,19 @@ def main(debug):
     """
 
 
-input_argument = click.argument("input_path", metavar="[INPUT]", default=DEFAULT_FACILITIES, required=False)
+def _curated(ctx, param, value):
+    """Click callback: data/facilities.geojson and data/counts.csv name the curated dataset anywhere."""
+    return None if value is None else curated_path(value)
+
+
+def default_output(lang, suffix):
+    """``output/map.html`` (or ``.png``) in English, ``output/map.<lang>.html`` otherwise: one language never overwrites another."""
+    name = Path(DEFAULT_MAP).with_suffix(suffix)
+    return str(name if lang == "en" else name.with_suffix(f".{lang}{suffix}"))
+
+
+input_argument = click.argument("input_path", metavar="[INPUT]", default=DEFAULT_FACILITIES, required=False,
+                                callback=_curated)
 
 
 def geocode_options(command):
@@ -59,8 +72,8 @@ def geocode_options(command):
     so a command builds it with ``GeocodeOptions(**{name: kwargs[name] for name in GEOCODE_OPTIONS})``.
     """
     options = [
-        click.option("--gazetteer", default=DEFAULT_FACILITIES, show_default=True, metavar="FILE",
-                     help="Curated facilities whose names and aliases are matched first."),
+        click.option("--gazetteer", default=DEFAULT_FACILITIES, show_default=True, metavar="FILE", callback=_curated,
+                     help="Curated facilities whose names and aliases are matched first (installed with geomap)."),
         click.option("--cache", metavar="PATH", help="SQLite answer cache  [default: geocode.sqlite in the user cache dir]"),
         click.option("--geocoder", default="nominatim", show_default=True, help="Any geopy provider: nominatim, photon, arcgis..."),
         click.option("--geocoder-url", metavar="URL", help="Self-hosted Nominatim/Photon, e.g. http://localhost:8080"),
@@ -90,7 +103,7 @@ GEOCODE_OPTIONS = ("gazetteer", "cache", "geocoder", "geocoder_url", "user_agent
 
 
 @main.command()
-@click.argument("path", metavar="FILE")
+@click.argument("path", metavar="FILE", callback=_curated)
 def validate(path):
     """Check a facilities GeoJSON file against the data model and the map.
 
@@ -115,8 +128,8 @@ def validate(path):
 
 @main.command()
 @input_argument
-@click.option("-o", "--output", default=DEFAULT_MAP, show_default=True, help="HTML file to write.")
-@click.option("--counts", "counts_path", metavar="FILE",
+@click.option("-o", "--output", help=f"HTML file to write  [default: {DEFAULT_MAP}; output/map.es.html with --lang es]")
+@click.option("--counts", "counts_path", metavar="FILE", callback=_curated,
               help=f"Join dated counts and status events from FILE first (see `geomap join`)  [default with the default INPUT: {DEFAULT_COUNTS}]")
 @click.option("--as-of", "as_of", metavar="DATE", help="Show the map as it stood on DATE (YYYY-MM-DD or YYYY-MM).")
 @click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True, help="Language of every label.")
@@ -137,9 +150,10 @@ def build(ctx, input_path, output, counts_path, as_of, lang, counted_by, title, 
           no_tiles, png_path, geocode_first, **geocode_settings):
     """Validate INPUT and write a self-contained interactive map.
 
-    INPUT defaults to data/facilities.geojson, joined with data/counts.csv. The
-    page inlines every script, style and the country outline, so it opens
-    offline; only the base-map tiles need the network.
+    INPUT defaults to data/facilities.geojson, joined with data/counts.csv (a
+    clone's data/, else the copy installed with geomap). The page inlines every
+    script, style and the country outline, so it opens offline; only the
+    base-map tiles need the network.
 
     \b
     Examples:
@@ -147,10 +161,11 @@ def build(ctx, input_path, output, counts_path, as_of, lang, counted_by, title, 
       geomap build --lang es --as-of 2026-01-31 -o output/mapa-enero.html
       geomap build --embed -o output/embed.html
       geomap build --counted-by jep -o output/jep.html
-      geomap build sites.csv --geocode --offline --counts reporte.csv
+      geomap build examples/sites.csv --geocode --offline --counts examples/report.csv
     """
     from .render import MapOptions, write_map
 
+    output = output or default_output(lang, ".html")
     options = MapOptions(lang=lang, title=title, subtitle=subtitle, as_of=as_of, counted_by=counted_by, embed=embed,
                          cluster=not no_cluster, timeline=timeline, cdn=cdn, tiles=not no_tiles)
     unlocated = []
@@ -174,12 +189,11 @@ def build(ctx, input_path, output, counts_path, as_of, lang, counted_by, title, 
 
 
 def _with_counts(facilities, input_path, counts_path, as_of):
-    """Join COUNTS (by default data/counts.csv when INPUT is the default dataset) and pick --as-of."""
+    """Join COUNTS (by default data/counts.csv when INPUT is the curated dataset) and pick --as-of."""
     from .export import with_counts
 
-    default_input = Path(DEFAULT_FACILITIES)
-    if counts_path is None and default_input.is_file() and Path(input_path).resolve() == default_input.resolve():
-        counts_path = DEFAULT_COUNTS if Path(DEFAULT_COUNTS).is_file() else None
+    if counts_path is None and is_curated(input_path) and Path(curated_path(DEFAULT_COUNTS)).is_file():
+        counts_path = curated_path(DEFAULT_COUNTS)
     facilities, notes = with_counts(facilities, counts_path, as_of)
     for line in notes:
         say(line)
@@ -199,8 +213,8 @@ def _geocoded(input_path, settings):
 
 
 @main.command()
-@click.argument("facilities_path", metavar="FACILITIES")
-@click.argument("counts_path", metavar="COUNTS")
+@click.argument("facilities_path", metavar="FACILITIES", callback=_curated)
+@click.argument("counts_path", metavar="COUNTS", callback=_curated)
 @click.option("-o", "--output", help="GeoJSON to write ('-' = stdout)  [default: output/<FACILITIES stem>.joined.geojson]")
 @click.option("--as-of", "as_of", metavar="DATE", help="Show the figure and status current on DATE (YYYY-MM-DD or YYYY-MM; default: the latest).")
 @click.option("--aliases", "aliases_path", metavar="FILE", help="Crosswalk CSV with columns name,id for names the matcher cannot resolve.")
@@ -217,7 +231,7 @@ def join(facilities_path, counts_path, output, as_of, aliases_path, strict, enco
     \b
     Examples:
       geomap join data/facilities.geojson data/counts.csv
-      geomap join data/facilities.geojson reporte.csv --as-of 2026-01-31 -o output/enero.geojson
+      geomap join data/facilities.geojson examples/report.csv --as-of 2026-01-31 -o output/enero.geojson
       geomap join data/facilities.geojson reporte.xlsx --aliases crosswalk.csv --strict
     """
     from .export import export_facilities, read_export
@@ -229,7 +243,7 @@ def join(facilities_path, counts_path, output, as_of, aliases_path, strict, enco
     report_file = report_path(output, facilities_path)
     export_facilities(joined, "geojson", output)
     write_report(report, report_file)
-    for line in summary(report, report_file):
+    for line in summary(report, report_file, counts_path):
         say(line)
 
 
@@ -256,7 +270,7 @@ def schema():
 @click.option("--precision", default=6, show_default=True, type=click.IntRange(0, 15), help="Decimals kept in coordinates (6 ≈ 0.1 m).")
 @click.option("--excel", is_flag=True, help="CSV: write UTF-8 with a BOM so Excel shows accents correctly.")
 @click.option("--counts-csv", "counts_output", metavar="PATH", help="Also write the counts history as a long CSV (one row per dated figure).")
-@click.option("--counts", "counts_path", metavar="FILE", help="First join dated counts and status events from FILE (see `geomap join`).")
+@click.option("--counts", "counts_path", metavar="FILE", callback=_curated, help="First join dated counts and status events from FILE (see `geomap join`).")
 @click.option("--as-of", "as_of", metavar="DATE", help="Show the figure and status current on DATE (YYYY-MM-DD or YYYY-MM).")
 @click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True, help="KML: language of the placemark descriptions.")
 @COUNTED_BY_OPTION
@@ -309,7 +323,7 @@ def geocode(ctx, input_path, output, country, **settings):
 
     \b
     Examples:
-      geomap geocode sites.csv --offline
+      geomap geocode examples/sites.csv --offline
       geomap geocode sites.csv --user-agent "myorg-map/1.0 (me@example.org)"
       geomap geocode data/facilities.geojson --geocoder-url http://localhost:8080 -o -
     """
@@ -330,11 +344,11 @@ def geocode(ctx, input_path, output, country, **settings):
 
 @main.command()
 @input_argument
-@click.option("-o", "--output", default="output/map.png", show_default=True, help="PNG file to write.")
+@click.option("-o", "--output", help="PNG file to write  [default: output/map.png; output/map.es.png with --lang es]")
 @click.option("--width", default=1200, show_default=True, type=click.IntRange(200, 8000), help="Width in pixels.")
 @click.option("--height", default=630, show_default=True, type=click.IntRange(200, 8000),
               help="Height in pixels (630 for a 1200-wide social card).")
-@click.option("--counts", "counts_path", metavar="FILE", help="Join dated counts first, as `geomap build --counts`.")
+@click.option("--counts", "counts_path", metavar="FILE", callback=_curated, help="Join dated counts first, as `geomap build --counts`.")
 @click.option("--as-of", "as_of", metavar="DATE", help="The map as it stood on DATE (YYYY-MM-DD or YYYY-MM).")
 @click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True)
 @COUNTED_BY_OPTION
@@ -355,6 +369,7 @@ def snapshot(input_path, output, width, height, counts_path, as_of, lang, counte
     from .render import MapOptions
     from .snapshot import snapshot as take_snapshot
 
+    output = output or default_output(lang, ".png")
     facilities = _with_counts(read_facilities(input_path), input_path, counts_path, as_of)
     options = MapOptions(lang=lang, title=title, as_of=as_of, counted_by=counted_by, tiles=tiles, cluster=False,
                          static=True)

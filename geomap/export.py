@@ -355,7 +355,7 @@ def with_counts(facilities, counts_path=None, as_of=None):
     if counts_path is None:
         return join.as_of_view(facilities, as_of), []
     joined, report = join.join_file(facilities, counts_path, as_of)
-    return joined, list(join.summary(report))
+    return joined, list(join.summary(report, counts_name=counts_path))
 
 
 def default_output(input_path, fmt):

@@ -222,10 +222,26 @@ def write_report(report, path):
         report.to_csv(handle, index=False)
 
 
-def summary(report, report_file=None):
-    """Lines for stderr: counts per method, the rows not matched, conflicting dates."""
-    methods = report["method"].value_counts()
-    lines = [f"{len(report)} rows: " + ", ".join(f"{methods[m]} {m}" for m in methods.index)]
+#: How the summary says each match method (in this order), for one row and for several.
+METHOD_WORDS = {
+    "id": ("matched a facility by id", "matched facilities by id"),
+    "name": ("matched a facility by its exact name", "matched facilities by their exact names"),
+    "alias": ("matched a facility through --aliases", "matched facilities through --aliases"),
+    "fuzzy": ("matched a facility by a close name", "matched facilities by close names"),
+    "national": ("nationwide total", "nationwide totals"),
+    "unmatched": ("unmatched", "unmatched"),
+    "ambiguous": ("ambiguous", "ambiguous"),
+}
+
+
+def summary(report, report_file=None, counts_name="the counts file"):
+    """Lines for stderr: what the rows of ``counts_name`` matched, the rows not matched, conflicting dates."""
+    methods = {method: int(rows) for method, rows in report["method"].value_counts().items()}
+    missed = methods.get("unmatched", 0) + methods.get("ambiguous", 0)
+    joined = f"{len(report) - missed} of {len(report)}" if missed else f"{len(report)}"
+    counted = ", ".join(f"{methods[method]} {words[methods[method] != 1]}"
+                        for method, words in METHOD_WORDS.items() if method in methods)
+    lines = [f"joined {joined} rows of {counts_name}: {counted}"]
     for method, advice in (("unmatched", "no facility matches"), ("ambiguous", "more than one facility matches")):
         rows = report[report["method"] == method]
         if len(rows):

@@ -10,9 +10,7 @@ object with a ``features`` array) is read again whole, so errors read exactly as
 
 import codecs
 import contextlib
-import csv
 import hashlib
-import io
 import itertools
 import json
 import re
@@ -289,6 +287,18 @@ def input_record(path):
 #: Text columns a locations CSV may carry into the facility (any other column is ignored).
 LOCATION_COLUMNS = ("id", "name", "name_en", "facility_type", "operator", "address", "city", "state",
                     "country", "status", "location_precision", "location_source", "location_as_of", "notes")
+#: Headers (folded, spaces as "_") a locations CSV may use for each column, Spanish ones included.
+LOCATION_HEADERS = {column: (column,) for column in LOCATION_COLUMNS} | {
+    "name": ("name", "nombre", "centro", "establecimiento"),
+    "address": ("address", "direccion"),
+    "city": ("city", "ciudad", "localidad", "poblacion"),
+    "state": ("state", "estado", "entidad", "entidad_federal"),
+    "country": ("country", "pais"),
+    "notes": ("notes", "notas", "observaciones"),
+    "aliases": ("aliases", "alias", "otros_nombres"),
+    "lat": ("lat", "latitude", "latitud"),
+    "lon": ("lon", "lng", "longitude", "longitud"),
+}
 
 
 def read_locations(path, country=None):
@@ -296,25 +306,31 @@ def read_locations(path, country=None):
 
     CSV: one facility per row, a ``name`` column, optionally ``id``, ``address``,
     ``city``, ``state``, ``country``, ``lat``/``lon`` and the other text fields of
-    the data model (``aliases`` separated by ``;``). Missing required fields get
-    honest defaults: ``facility_type`` "other", ``status`` "unknown", ``id`` a
-    unique slug of the name. ``country`` (an ISO code), when given, is every row's
-    country; otherwise a row keeps its own or has none, never a guessed one:
-    geocoding takes it from the point. Every bad row is reported (line, id, field)
-    and nothing is returned half-valid.
+    the data model (``aliases`` separated by ``;``). Spanish Excel habits are fine:
+    comma, semicolon or tab; UTF-8 (BOM or not) or cp1252; Spanish headers
+    (:data:`LOCATION_HEADERS`: ``Nombre;Ciudad;Estado``); decimal commas in
+    coordinates. Missing required fields get honest defaults: ``facility_type``
+    "other", ``status`` "unknown", ``id`` a unique slug of the name. ``country``
+    (an ISO code), when given, is every row's country; otherwise a row keeps its
+    own or has none, never a guessed one: geocoding takes it from the point.
+    Every bad row is reported (line, id, field) and nothing is returned half-valid.
     """
     if Path(str(path)).suffix.lower() in (".geojson", ".json"):
         return read_facilities(path, require_geometry=False)
     if Path(str(path)).suffix.lower() != ".csv":
         raise InputError(f"{path}: expected a .csv or .geojson file")
-    reader = csv.DictReader(io.StringIO(read_text(path, "a CSV must be UTF-8")))
-    columns = [column.strip() for column in reader.fieldnames or []]
-    if "name" not in columns:
-        raise InputError(f"{path}: no 'name' column: the first line names the columns, e.g. name,city,state")
-    reader.fieldnames = columns
+    from .counts import cell_text, map_header, read_table
+
+    header, records = read_table(path)
+    columns = map_header(path, header, LOCATION_HEADERS)
+    if "name" not in columns.values():
+        raise InputError(f"{path}: no 'name' column: the first line names the columns, e.g. name,city,state "
+                         "(or Nombre;Ciudad;Estado)")
     features, lines, problems = [], [], []
-    for row in reader:
-        values = {key: value.strip() for key, value in row.items() if key and isinstance(value, str) and value.strip()}
+    for line, row in records:
+        values = {column: cell_text(row, index) for index, column in columns.items() if cell_text(row, index)}
+        if not values:
+            continue
         properties = {key: values[key] for key in LOCATION_COLUMNS if key in values}
         properties["aliases"] = [alias.strip() for alias in values.get("aliases", "").split(";") if alias.strip()]
         properties.setdefault("facility_type", "other")
@@ -324,12 +340,12 @@ def read_locations(path, country=None):
         geometry = None
         if "lat" in values or "lon" in values:
             try:
-                geometry = {"type": "Point", "coordinates": [float(values["lon"]), float(values["lat"])]}
+                geometry = {"type": "Point", "coordinates": [_degrees(values["lon"]), _degrees(values["lat"])]}
             except (KeyError, ValueError):
-                problems.append(Problem(f"{path}: line {reader.line_num}", None, None, "lat/lon",
+                problems.append(Problem(f"{path}: line {line}", None, None, "lat/lon",
                                         "give both lat and lon as decimal degrees, or leave both empty"))
         features.append({"type": "Feature", "geometry": geometry, "properties": properties})
-        lines.append(reader.line_num)
+        lines.append(line)
     _assign_ids([feature["properties"] for feature in features])
     collection = {"type": "FeatureCollection", "features": features}
     for problem in validate_collection(collection, str(path), require_geometry=False):
@@ -341,6 +357,11 @@ def read_locations(path, country=None):
     if problems:
         raise InputError(f"{path}: {len(problems)} bad rows or values; fix them and run again", problems)
     return facilities_from(collection, path)
+
+
+def _degrees(text):
+    """Decimal degrees from a cell, with a decimal point or (Spanish Excel) a decimal comma."""
+    return float(text.replace(",", ".") if text.count(",") == 1 and "." not in text else text)
 
 
 def _assign_ids(records):

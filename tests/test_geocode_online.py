@@ -2,6 +2,7 @@
 
 import socket
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -188,7 +189,7 @@ def test_public_nominatim_needs_an_identifying_user_agent(tmp_path, monkeypatch)
 
 
 def test_cli_geocodes_through_a_self_hosted_server(tmp_path, nominatim, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # no data/facilities.geojson here: the gazetteer step is skipped
+    monkeypatch.chdir(tmp_path)
     nominatim.places["rodeo"] = [nominatim.place("Rodeo I", 10.48, -66.50)]
     csv_path = write_csv(tmp_path / "rows.csv", [RODEO])
     output = tmp_path / "out.geojson"
@@ -196,8 +197,10 @@ def test_cli_geocodes_through_a_self_hosted_server(tmp_path, nominatim, monkeypa
                                        "--cache", str(tmp_path / "c.sqlite"), "--geocoder-url", nominatim.url,
                                        "--user-agent", USER_AGENT])
     assert result.exit_code == 1  # an explicit gazetteer that does not exist is bad input
+    small = Path(__file__).parent / "fixtures" / "small.geojson"  # a gazetteer without Rodeo I: it goes online
     result = CliRunner().invoke(main, ["geocode", str(csv_path), "-o", str(output), "--cache", str(tmp_path / "c.sqlite"),
-                                       "--geocoder-url", nominatim.url], env={"GEOMAP_USER_AGENT": USER_AGENT})
+                                       "--gazetteer", str(small), "--geocoder-url", nominatim.url],
+                                env={"GEOMAP_USER_AGENT": USER_AGENT})
     assert result.exit_code == 0, result.output
     assert "nominatim/site" in result.output
     assert nominatim.requests[0]["user_agent"] == USER_AGENT

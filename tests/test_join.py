@@ -323,7 +323,8 @@ def test_cli_writes_geojson_and_match_report(tmp_path):
     joined = read_export(output)
     assert by_id(joined)["helicoide"]["detainees"] == 65
     assert joined.attrs["national_totals"][0]["detainees"] == 863
-    assert "6 rows: 4 name, 1 fuzzy, 1 national" in result.stderr
+    assert (f"joined 6 rows of {FIXTURES / 'counts_es_cp1252.csv'}: 4 matched facilities by their exact names, "
+            "1 matched a facility by a close name, 1 nationwide total") in result.stderr
 
 
 def test_cli_reports_unmatched_rows_and_strict_fails_naming_the_row(tmp_path):
@@ -332,6 +333,7 @@ def test_cli_reports_unmatched_rows_and_strict_fails_naming_the_row(tmp_path):
     output = tmp_path / "joined.geojson"
     result = run("join", FACILITIES, path, "-o", output)
     assert result.exit_code == 0
+    assert f"joined 1 of 2 rows of {path}: 1 matched a facility by id, 1 unmatched" in result.stderr
     assert "unmatched (no facility matches; not joined): row 3 'Cárcel Imaginaria'" in result.stderr
     output.unlink()
     result = run("join", FACILITIES, path, "-o", output, "--strict")

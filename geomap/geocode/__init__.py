@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from .. import DEFAULT_FACILITIES
 from .. import frame as frames
+from ..dataset import curated_path
 from ..errors import InputError, OutputError
 from ..export import export_facilities, to_geojson
 from ..files import written_in_place
@@ -64,10 +65,11 @@ NO_COUNTRY_FIX = "add a country column (ISO 3166-1 code, e.g. US) or pass --coun
 def _gazetteer(options, notes):
     if options.gazetteer is None:
         return None
-    if not Path(options.gazetteer).exists() and str(options.gazetteer) == DEFAULT_FACILITIES:
-        notes.append(f"gazetteer skipped: {DEFAULT_FACILITIES} not found here")
+    path = curated_path(options.gazetteer)
+    if not Path(path).exists() and str(path) == DEFAULT_FACILITIES:
+        notes.append(f"gazetteer skipped: {DEFAULT_FACILITIES} not found here nor installed with geomap")
         return None
-    return Gazetteer(options.gazetteer)
+    return Gazetteer(path)
 
 
 def geocode_frame(facilities, options=None, progress=None):

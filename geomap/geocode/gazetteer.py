@@ -8,6 +8,7 @@ land on the sourced site instead of whatever an online geocoder guesses.
 from pathlib import Path
 
 from .. import DEFAULT_FACILITIES
+from ..dataset import curated_path
 from ..load import read_facilities
 from rapidfuzz import fuzz, process
 
@@ -50,7 +51,7 @@ class Gazetteer:
     name = "gazetteer"
 
     def __init__(self, path=DEFAULT_FACILITIES):
-        self.path = Path(path)
+        self.path = Path(curated_path(path))
         facilities = read_facilities(self.path, require_geometry=False)
         self.entries, self.vocabulary = {}, {}
         for properties, point in zip(facilities.drop(columns="geometry").to_dict("records"), facilities.geometry):
