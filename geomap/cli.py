@@ -288,13 +288,11 @@ def export_command(input_path, fmt, output, precision, excel, counts_output, cou
       geomap export data/facilities.geojson --format gpkg -o out.gpkg --counts-csv out/counts.csv
       geomap export --counts data/counts.csv --as-of 2026-01 -f kml -o - > facilities.kml
     """
-    from .export import default_output, export_facilities, format_for, read_export, with_counts
+    from .export import default_output, export_facilities, format_for, read_export
 
     fmt = fmt or (output and format_for(output)) or "geojson"
     output = output or default_output(input_path, fmt)
-    facilities, notes = with_counts(read_export(input_path), counts_path, as_of)
-    for line in notes:
-        say(line)
+    facilities = _with_counts(read_export(input_path), input_path, counts_path, as_of)
     if counted_by:  # recorded in the provenance as the dataset's primary organisation
         from .organisations import canonical_counted_by
 
@@ -413,7 +411,8 @@ def diff(old_path, new_path, since, as_json, lang, output):
     """Write the bulletin of what changed between two versions of the dataset.
 
     OLD and NEW are geomap exports (GeoJSON as `geomap export` writes it, counts
-    joined). The bulletin lists facilities added, removed and renamed, status
+    joined) or the curated data/facilities.geojson (its counts joined, as build
+    does). The bulletin lists facilities added, removed and renamed, status
     changes, each organisation's figures per facility and nationwide (never one
     organisation's figure against another's) and corrections, with dates and
     sources: Markdown to paste into a newsletter, or --json. Exit 0, also when
@@ -422,6 +421,7 @@ def diff(old_path, new_path, since, as_json, lang, output):
     \b
     Examples:
       geomap diff output/january.geojson output/february.geojson -o bulletin.md
+      geomap diff examples/facilities-previous.geojson data/facilities.geojson
       geomap diff --since 38a52c3 --lang es
       geomap diff --since v1.0 --json -o changes.json
     """
@@ -436,7 +436,8 @@ def diff(old_path, new_path, since, as_json, lang, output):
         old, new, old_label = read_since(since)
         bulletin = diff_datasets(old, new, old_label, "working tree")
     elif old_path and new_path:
-        bulletin = diff_datasets(read_export(old_path), read_export(new_path))
+        old, new = (_with_counts(read_export(path), path, None, None) for path in (old_path, new_path))
+        bulletin = diff_datasets(old, new)
     else:
         raise InputError("geomap diff: give two versions to compare (geomap diff OLD NEW) or --since REV")
     text = bulletin_json(bulletin) if as_json else bulletin_markdown(bulletin, lang)
