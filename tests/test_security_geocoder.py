@@ -296,11 +296,12 @@ def test_a_poisoned_cache_entry_is_ignored_with_a_note_and_asked_again(tmp_path,
 
 
 def test_the_cli_reports_rejected_answers_in_one_line_without_a_traceback(tmp_path, nominatim, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # no data/facilities.geojson here: the gazetteer step is skipped
+    monkeypatch.chdir(tmp_path)
     nominatim.script.append(json_response([place(lat="nan")]))
     csv_path = write_csv(tmp_path / "rows.csv", [RODEO])
-    result = CliRunner().invoke(main, ["geocode", str(csv_path), "-o", str(tmp_path / "out.geojson"),
-                                       "--cache", str(tmp_path / "c.sqlite"), "--geocoder-url", nominatim.url,
+    small = Path(__file__).parent / "fixtures" / "small.geojson"  # a gazetteer without Rodeo I: it goes online
+    result = CliRunner().invoke(main, ["geocode", str(csv_path), "-o", str(tmp_path / "out.geojson"), "--gazetteer", str(small),
+                                       "--country", "VE", "--cache", str(tmp_path / "c.sqlite"), "--geocoder-url", nominatim.url,
                                        "--user-agent", USER_AGENT])
     assert result.exit_code == 0, result.output
     assert "1 answers rejected:" in result.output
@@ -335,7 +336,7 @@ def test_any_body_gives_a_valid_point_or_a_one_line_reason(httpserver, service, 
     httpserver.expect_request(re.compile("/(search|api)")).respond_with_response(json_response(body))
     with tempfile.TemporaryDirectory() as folder:
         cache = Path(folder) / "cache.sqlite"
-        facilities = read_locations(write_csv(Path(folder) / "rows.csv", [{"name": "Rodeo I", "state": "Miranda"}]))
+        facilities = read_locations(write_csv(Path(folder) / "rows.csv", [{"name": "Rodeo I", "state": "Miranda", "country": "VE"}]))
         options = GeocodeOptions(gazetteer=None, cache=cache, geocoder=service, geocoder_url=httpserver.url_for("/"),
                                  user_agent=USER_AGENT, min_delay=0, backoff=0, max_retries=0, timeout=5)
         row = geocode_frame(facilities, options, progress=False).iloc[0]

@@ -85,7 +85,7 @@ def test_server_text_is_escaped(tmp_path, nominatim, monkeypatch):
 
 def test_build_lists_unlocated_names_escaped(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    csv_path = write_csv(tmp_path / "rows.csv", [{"name": HOSTILE.replace("\r", ""), "state": "Miranda"},
+    csv_path = write_csv(tmp_path / "rows.csv", [{"name": HOSTILE.replace("\r", ""), "state": "Miranda", "country": "VE"},
                                                  {"name": "Nowhere " + CLEAR}])
     result = CliRunner().invoke(main, ["build", str(csv_path), "--geocode", "--offline", "--no-timeline", "-o",
                                        str(tmp_path / "map.html"), "--cache", str(tmp_path / "c.sqlite")])
