@@ -1,6 +1,7 @@
 /* keyboard: a button over each marker in view (up to HOTSPOT_LIMIT; search and table reach all). */
 var HOTSPOT_LIMIT = 300; // markers in view up to which each gets a keyboard-reachable button
 
+// Their pane (gm.hotspots); gm.placeHotspots() lays them out again after each draw.
 function hotspots(gm) {
   var map = gm.map, facilities = gm.facilities, layer = gm.layer;
   var hotspots = map.createPane("gm-hotspots");

@@ -67,12 +67,14 @@ function symbol(status, r, dashed, neutral, hollow) {
   return svg;
 }
 
+// Facilities per status (the legend's counts).
 function countByStatus(facilities) {
   var counts = {};
   for (var i = 0; i < facilities.length; i++) counts[STATUS_ORDER[facilities.status[i]]] = (counts[STATUS_ORDER[facilities.status[i]]] || 0) + 1;
   return counts;
 }
 
+// Show or hide one status (its checkbox).
 function toggle(gm, status, on) {
   gm.view.shown[STATUS_ORDER.indexOf(status)] = on;
   gm.view.rebuild();

@@ -59,6 +59,7 @@ function popupContent(f, t) {
   return box;
 }
 
+// The popup, the tooltip and what opens them; gm gets popup, tooltip, describe, showTooltip, openFacility, activate.
 function popups(gm) {
   var map = gm.map, facilities = gm.facilities, t = gm.t, view = gm.view, layer = gm.layer;
   // One popup and one tooltip for the whole map, filled when needed; popups pan clear of the headline.
