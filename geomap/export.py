@@ -40,8 +40,8 @@ from .history import latest_date, primary_organisation
 from .labels import LABELS
 from .load import PROVENANCE_KEY, check_collection, check_countries, facilities_from, read_facilities, read_json, read_text
 from .organisations import organisation_name
-from .render import STATUS_COLOURS
 from .schema import LIST_FIELDS, STATUSES, facility_schema, is_http_url
+from .style import STATUS_KML_COLOURS
 
 #: Export format name -> file suffix.
 FORMATS = {"geojson": ".geojson", "csv": ".csv", "gpkg": ".gpkg", "kml": ".kml"}
@@ -59,8 +59,6 @@ COUNT_COLUMNS = ("facility_id", "detainees", "qualifier", "as_of", "source", "co
 COORDINATE_COLUMNS = ("lon", "lat")
 KML_NS = "http://www.opengis.net/kml/2.2"
 KML_ICON = "https://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"
-#: KML icon colour per status, as aabbggrr (KML's byte order).
-STATUS_KML_COLOURS = {status: "ff" + rgb[5:7] + rgb[3:5] + rgb[1:3] for status, rgb in STATUS_COLOURS.items()}
 #: Characters XML 1.0 cannot carry, so KML cannot either.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 

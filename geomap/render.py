@@ -3,7 +3,7 @@
 The page is self-contained by default: every script, style, image and the country
 outline are inlined from the pinned copies under ``geomap/assets/vendor`` (see
 ``manifest.json``), so it opens with no network at all. Markers are drawn in the
-browser by ``assets/geomap.js`` on one canvas from a few columns of numbers, not
+browser by the script in ``assets/map/`` on one canvas from a few columns of numbers, not
 emitted as one folium Marker per facility, and each facility's details follow the
 drawing script as a line of JSON read only when shown: 100,000 facilities draw in
 about a second from a file smaller than their GeoJSON (docs/benchmarks.md).
@@ -36,12 +36,9 @@ from .frame import gc_paused
 from .history import latest_date, national_figures, primary_organisation, shown_note, standing
 from .labels import LABELS, LANGUAGES
 from .organisations import canonical_counted_by
+from .style import STATUS_COLOURS, STATUS_ORDER, STATUS_SHAPES
 from .timeline import AUTO_LIMIT, figure_refs, timeline
 
-#: Status colours (Okabe-Ito: distinguishable with the common colour-vision deficiencies) and
-#: shapes (so colour is never the only cue); the page and the KML export both use them.
-STATUS_COLOURS = {"open": "#D55E00", "announced_closure": "#E69F00", "closed": "#0072B2", "unknown": "#7F7F7F"}
-STATUS_SHAPES = {"open": "circle", "announced_closure": "square", "closed": "triangle", "unknown": "diamond"}
 #: Decimal places kept for coordinates in the page: 5 places is about 1 m.
 COORD_DECIMALS = 5
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -52,6 +49,9 @@ _STYLES = [("leaflet", "leaflet.css"), ("leaflet.fullscreen", "Control.FullScree
 _SCRIPTS = [("leaflet", "leaflet.js"), ("supercluster", "supercluster.min.js"),
             ("leaflet.fullscreen", "Control.FullScreen.umd.js"), ("topojson-client", "topojson-client.min.js")]
 _OUTLINE = ("world-atlas", "countries-110m.json")
+#: The page's own script: the parts of the map under ``assets/map/``, in this order (README "Layout").
+PAGE_SCRIPTS = ("core", "canvas", "clusters", "popup", "legend", "search", "table", "timeline", "headline",
+                "keyboard", "layout", "main")
 _DATA_ID, _OUTLINE_ID = "gm-data", "gm-outline"
 
 
@@ -119,6 +119,17 @@ def json_for_script(value):
     return _script_safe(orjson.dumps(value).decode())
 
 
+def page_script():
+    """The map's own script: the :data:`PAGE_SCRIPTS` files joined in one strict function scope.
+
+    One wrapper, so each file holds only its part's declarations, they see each other without a
+    namespace, nothing leaks but ``window.geomap`` (and the ``window.geomapMap`` tests read), and
+    the page has one inline script, one CSP hash, run before the detail rows are parsed.
+    """
+    parts = [_assets().joinpath("map", f"{name}.js").read_text("utf-8") for name in PAGE_SCRIPTS]
+    return '(function () {\n"use strict";\n' + "\n".join(parts) + "})();\n"
+
+
 def _head_assets(cdn):
     """<style>/<script> tags for the vendored files, inline or linked to the pinned CDN copies."""
     parts = []
@@ -135,7 +146,7 @@ def _head_assets(cdn):
             parts.append(f'<script src="{entry["cdn"]}" integrity="{entry["integrity"]}" crossorigin="anonymous"></script>')
         else:
             parts.append(f"<script>/* {package} {entry['version']} */\n{_vendor_text(package, name)}</script>")
-    parts.append(f"<script>{_assets().joinpath('geomap.js').read_text('utf-8')}</script>")
+    parts.append(f"<script>{page_script()}</script>")
     return "\n".join(parts)
 
 
@@ -186,8 +197,6 @@ def content_security_policy(page, options):
 DETAIL_FIELDS = ("id", "name", "other_name", "aliases", "status", "status_date", "status_source", "detainees",
                  "qualifier", "as_of", "count_source", "counted_by", "note_count", "precision", "location_source",
                  "operator", "facility_type", "place", "notes", "sources", "history", "counts", "figures")
-#: Statuses in legend order; the head's status column holds their positions in this list.
-STATUS_ORDER = tuple(STATUS_COLOURS)
 _ROWS_ID, _TIMELINE_ID = "gm-rows", "gm-timeline"
 
 

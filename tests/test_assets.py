@@ -1,8 +1,17 @@
-"""The vendored front-end files are exactly the pinned, licensed ones in the manifest."""
+"""The front-end files: the vendored ones are exactly the pinned, licensed ones in the manifest; the
+page's own script is every file of assets/map, inlined in the order README describes."""
 
 import hashlib
 import json
+import re
 from importlib import resources
+
+from geomap.load import read_facilities
+from geomap.render import PAGE_SCRIPTS, render_html
+
+from conftest import REPO
+
+SMALL = REPO / "tests/fixtures/small.geojson"
 
 
 def test_every_vendored_file_matches_the_manifest():
@@ -27,3 +36,21 @@ def _walk(folder):
             yield from _walk(child)
         else:
             yield child
+
+
+def test_every_part_of_the_page_script_is_inlined_once_in_order_in_one_script():
+    parts = resources.files("geomap").joinpath("assets", "map")
+    assert sorted(PAGE_SCRIPTS) == sorted(p.name[:-3] for p in parts.iterdir() if p.name.endswith(".js"))
+    texts = [parts.joinpath(f"{name}.js").read_text("utf-8") for name in PAGE_SCRIPTS]
+    page = render_html(read_facilities(SMALL))
+    own = [block for block in re.findall(r"<script>(.*?)</script>", page, re.S) if texts[0] in block]
+    assert len(own) == 1  # one block, one CSP hash
+    positions = [own[0].find(text) for text in texts]
+    assert -1 not in positions and positions == sorted(positions), dict(zip(PAGE_SCRIPTS, positions))
+    assert page.index(own[0]) < page.index('id="gm-rows"')  # it draws before the details are parsed
+
+
+def test_the_readme_layout_lists_the_page_script_in_order():
+    layout = (REPO / "README.md").read_text("utf-8").split("## Layout", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\s+(\w+)\.js\s", layout, re.M)
+    assert listed == list(PAGE_SCRIPTS)

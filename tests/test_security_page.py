@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from geomap.cli import main
 from geomap.labels import LABELS
 from geomap.load import read_facilities
-from geomap.render import MapOptions, content_security_policy, iframe_snippet, manifest, page_parts, render_html, write_map
+from geomap.render import (MapOptions, content_security_policy, iframe_snippet, manifest, page_parts, page_script,
+                           render_html, write_map)
 
 from conftest import REPO, OfflinePage
 
@@ -406,7 +407,7 @@ def test_only_http_anchors_leave_the_page_and_each_opens_a_new_tab(offline_page,
 
 
 def test_the_page_script_never_navigates_or_opens_windows_itself():
-    script = (REPO / "geomap/assets/geomap.js").read_text("utf-8")
+    script = page_script()
     code = re.sub(r"//[^\n]*|/\*.*?\*/", "", script, flags=re.S)
     for pattern in (r"\blocation\s*(\.\s*\w+\s*)?=(?!=)", r"\blocation\.(assign|replace|reload)\b", r"\bwindow\.open\b",
                     r"\.innerHTML\b|\.outerHTML\b|insertAdjacentHTML|document\.write", r"\beval\b|new Function|\.submit\("):

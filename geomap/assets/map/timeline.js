@@ -1,0 +1,53 @@
+/* timeline: the date slider, and the map as it stood at the chosen date. */
+// A slider over the dates at which the data changes; its last stop is the map as built
+// (labelled with the date the build describes, which --as-of may put after the last change).
+function timeControl(dates, builtAsOf, t, showDate) {
+  var box = el("div", { "class": "gm-timeline leaflet-control" }), id = "gm-timeline-input", last = dates.length - 1;
+  var label = el("label", { "for": id }, t.timeline + " ");
+  var shown = el("output", { "for": id, "class": "gm-timeline-date" });
+  label.appendChild(shown);
+  var input = el("input", { id: id, type: "range", min: 0, max: last, step: 1, value: last });
+  function say(stop) {
+    shown.textContent = stop === last ? (builtAsOf || dates[last]) + " (" + t.timeline_latest + ")" : dates[stop];
+    input.setAttribute("aria-valuetext", shown.textContent);
+  }
+  var pending = null;
+  input.addEventListener("input", function () {
+    var stop = Number(input.value);
+    say(stop);
+    clearTimeout(pending);
+    pending = setTimeout(function () { whenParsed(function () { showDate(stop); }); }, 120); // once the slider rests
+  });
+  say(last);
+  box.appendChild(label); box.appendChild(input);
+  return box;
+}
+
+// showDate(stop): the map, legend, headline, popups and table as they stood at a date.
+function timeView(gm) {
+  var map = gm.map, data = gm.data, t = gm.t, facilities = gm.facilities, view = gm.view, layer = gm.layer, timeline = data.timeline;
+  var baseStatus = facilities.status.slice(), baseDetainees = facilities.detainees.slice();
+  return function showDate(stop) {
+    if (!timeline.states) L.extend(timeline, JSON.parse(document.getElementById(gm.ids.timeline).textContent));
+    var latest = stop === timeline.dates.length - 1;
+    facilities.states = latest ? null : timeline.states.map(function (states) {
+      for (var k = states.length - 1; k > 0 && states[k][0] > stop; k--);
+      return states[k];
+    });
+    for (var i = 0; i < facilities.length; i++) {
+      var state = facilities.states && facilities.states[i];
+      facilities.status[i] = state ? STATUS_ORDER.indexOf(state[1]) : baseStatus[i];
+      facilities.detainees[i] = state ? state[4] : baseDetainees[i];
+    }
+    view.measure(); view.rebuild(); layer._updatePaths();
+    var counts = countByStatus(facilities);
+    document.querySelectorAll(".gm-legend-row[data-status]").forEach(function (row) {
+      row.querySelector(".gm-legend-count").textContent = counts[row.getAttribute("data-status")] || 0;
+    });
+    var national = latest ? { lead: data.national, others: data.national_others } : nationalAt(timeline.national, timeline.primary, stop);
+    dated(document.querySelector(".gm-headline"), t, latest ? data.as_of : timeline.dates[stop], national.lead, national.others);
+    gm.returnFocus = null; // the reader is on the slider: closing the popup must not pull the focus to its marker
+    map.closePopup();
+    if (gm.table) { var fresh = screenReaderTable(facilities, t, gm.reveal); gm.table.replaceWith(fresh); gm.table = fresh; }
+  };
+}
