@@ -247,13 +247,23 @@ def _dated(field, counts):
     return [(f"{field}.{index}.as_of", count.get("as_of")) for index, count in enumerate(counts) if isinstance(count, dict)]
 
 
-def _future_figures(located):
-    """Yield ``(field, message)`` for ``(field, date)`` pairs later than today (UTC): JSON Schema cannot say "today"."""
+def future_problem(value):
+    """The message for a figure's date later than today (UTC), else None: JSON Schema cannot say "today".
+
+    A month starts on its first day: a figure for the current month is not in the future.
+    """
     today = dt.datetime.now(dt.UTC).date()
+    if is_date(value) and dt.date.fromisoformat(value if len(value) == 10 else value + "-01") > today:
+        return f"{_shown(value)} is later than today ({today.isoformat()}, UTC): a figure cannot be dated in the future"
+    return None
+
+
+def _future_figures(located):
+    """Yield ``(field, message)`` for the ``(field, date)`` pairs :func:`future_problem` rejects."""
     for field, value in located:
-        # a month starts on its first day: a figure for the current month is not in the future
-        if is_date(value) and dt.date.fromisoformat(value if len(value) == 10 else value + "-01") > today:
-            yield field, f"{_shown(value)} is later than today ({today.isoformat()}, UTC): a figure cannot be dated in the future"
+        problem = future_problem(value)
+        if problem:
+            yield field, problem
 
 
 def _name_problems(properties):
