@@ -201,12 +201,13 @@ class _JsonStream:
                     return value
             except json.JSONDecodeError as exc:
                 # more text fixes a value cut by the chunk's end; the same error again is a real one
+                # (and the whole-file reader, bounded by MAX_FILE_BYTES, words it)
                 if self.eof or failed == (exc.msg, self.offset + exc.pos):
                     raise _NotStreamable from None
                 failed = (exc.msg, self.offset + exc.pos)
             if len(self.buffer) - self.pos > MAX_JSON_VALUE_CHARS:
                 raise InputError(f"{self.name}: the value at character {self.offset + self.pos:,} is longer than "
-                                 f"{MAX_JSON_VALUE_CHARS >> 20} Mi characters: no facility is that large; check the file")
+                                 f"{MAX_JSON_VALUE_CHARS:,} characters: no facility is that large; check the file")
             self._more()
 
     def collection(self, members):
