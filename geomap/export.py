@@ -356,12 +356,23 @@ def kml_document(facilities, precision=DEFAULT_PRECISION, generated_at=None, lan
     return ET.ElementTree(root)
 
 
+class _CarriageReturns:
+    """A text stream that writes ``\r`` as ``&#13;``: ElementTree leaves it raw in text, and every XML
+    reader turns a raw one into ``\n`` (markup itself never holds one)."""
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    def write(self, text):
+        return self.handle.write(text.replace("\r", "&#13;"))
+
+
 def _write_kml(facilities, output, precision, generated_at, lang):
     tree = kml_document(facilities, precision, generated_at, lang)
     ET.indent(tree)
     with atomic_write(output) as handle:
         handle.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-        tree.write(handle, encoding="unicode")
+        tree.write(_CarriageReturns(handle), encoding="unicode")
         handle.write("\n")
 
 

@@ -60,7 +60,8 @@ RESERVED_NAMES = ("lon", "lat", "geometry", "fid", "geom")
 MAX_NAME_CHARS = 64
 
 _MONTH = re.compile(r"\d{4}-\d{2}")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Characters no export can carry: C0 controls but tab and line breaks, lone surrogates, XML's non-characters.
+_UNCARRIED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _TOO_DEEP = f"nests more than {MAX_DEPTH} levels deep: flatten it"
 
 
@@ -115,14 +116,18 @@ def _fast_validator(definition=None):
 
 
 def text_problem(text):
-    """Why ``text`` cannot be a geomap value, or None: longer than :data:`MAX_TEXT_CHARS`, or
-    holding a lone surrogate (a JSON ``\\ud800`` escape: no UTF-8 file, page or export can carry it)."""
+    """Why ``text`` cannot be a geomap value, or None: longer than :data:`MAX_TEXT_CHARS`, or holding
+    a lone surrogate (a JSON ``\\ud800`` escape: no UTF-8 file, page or export can carry it) or a
+    control character other than tab and line breaks (XML, so KML, cannot; a GeoPackage cuts text at NUL)."""
     if len(text) > MAX_TEXT_CHARS:
         return f"is {len(text):,} characters long, more than {MAX_TEXT_CHARS:,}: shorten it (cite a page for long text)"
-    if not text.isascii() and (surrogate := _SURROGATE.search(text)):
-        return (f"holds a lone surrogate ({ascii(surrogate[0])[1:-1]}) at character {surrogate.start()}: "
+    found = _UNCARRIED.search(text)
+    if found is None:
+        return None
+    if "\ud800" <= found[0] <= "\udfff":
+        return (f"holds a lone surrogate ({ascii(found[0])[1:-1]}) at character {found.start()}: "
                 "it is not text UTF-8 can carry; fix the \\u escape or re-save the file")
-    return None
+    return f"holds the control character U+{ord(found[0]):04X} at character {found.start()}: remove it"
 
 
 def _label(key):
@@ -147,23 +152,28 @@ def value_problems(value, path=None, depth=1, text=True):
     ``depth`` is the level ``value`` itself sits at in its document. Iterative (no input can
     exhaust the stack); paths are only spelled out for problems.
     """
-    stack = [(None, value, depth)]
+    if type(value) is str:
+        problem = text_problem(value) if text else None
+        if problem:
+            yield path, problem
+        return
+    stack = [(None, value, depth)] if isinstance(value, (dict, list)) else []
     while stack:
         node, item, level = stack.pop()
-        if type(item) is str:
-            if text and (len(item) > MAX_TEXT_CHARS or not item.isascii()) and (problem := text_problem(item)):
-                yield _dotted(path, node), problem
-            continue
-        if not isinstance(item, (dict, list)):
-            continue
         if level > MAX_DEPTH:
             yield _dotted(path, node), _TOO_DEEP
             continue
-        pairs = item.items() if isinstance(item, dict) else enumerate(item)
-        for key, child in reversed(list(pairs)):
-            if text and type(key) is str and (problem := text_problem(key)):
+        for key, child in item.items() if type(item) is dict else enumerate(item):
+            # printable text (most of it) holds nothing text_problem rejects: skip its regex
+            if text and type(key) is str and (len(key) > MAX_TEXT_CHARS or not key.isprintable()) and (
+                    problem := text_problem(key)):
                 yield _dotted(path, (node, key)), f"name {problem}"
-            stack.append(((node, key), child, level + 1))
+            kind = type(child)
+            if kind is str:
+                if text and (len(child) > MAX_TEXT_CHARS or not child.isprintable()) and (problem := text_problem(child)):
+                    yield _dotted(path, (node, key)), problem
+            elif kind is dict or kind is list:
+                stack.append(((node, key), child, level + 1))
 
 
 @dataclass(frozen=True)
@@ -250,11 +260,12 @@ def _dated(field, counts):
 def future_problem(value):
     """The message for a figure's date later than today (UTC), else None: JSON Schema cannot say "today".
 
-    A month starts on its first day: a figure for the current month is not in the future.
+    ISO text compares as dates do; a month compares as its first day (a prefix sorts first), so a
+    figure for the current month is not in the future.
     """
-    today = dt.datetime.now(dt.UTC).date()
-    if is_date(value) and dt.date.fromisoformat(value if len(value) == 10 else value + "-01") > today:
-        return f"{_shown(value)} is later than today ({today.isoformat()}, UTC): a figure cannot be dated in the future"
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    if isinstance(value, str) and value > today and is_date(value):
+        return f"{_shown(value)} is later than today ({today}, UTC): a figure cannot be dated in the future"
     return None
 
 
@@ -268,6 +279,8 @@ def _future_figures(located):
 
 def _name_problems(properties):
     """Yield ``(field, message)`` for property names an export could not keep apart from its own columns."""
+    if _FIELD_SET.issuperset(properties):
+        return  # the schema's own names (the usual case) are distinct and allowed
     seen = {}
     for name in sorted(properties, key=lambda name: name not in _FIELD_SET):  # schema fields claim their names first
         folded = name.casefold()
