@@ -185,3 +185,22 @@ def test_deep_coordinates_are_a_short_problem(tmp_path):
     with pytest.raises(InputError) as caught:
         read_facilities(write_json(tmp_path / "c.geojson", collection))
     assert max(len(str(problem)) for problem in caught.value.problems) < 400
+
+
+LAUGHS = "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(2, 10))
+HOSTILE_KML = {
+    "billion-laughs": f'<!DOCTYPE k [<!ENTITY lol1 "lololololol">{LAUGHS}]><kml xmlns="http://www.opengis.net/kml/2.2">'
+                      "<Document><Placemark><name>&lol9;</name></Placemark></Document></kml>",
+    "external-entity": '<!DOCTYPE k [<!ENTITY x SYSTEM "file:///etc/passwd">]><kml xmlns="http://www.opengis.net/kml/2.2">'
+                       '<Document><Placemark><ExtendedData><Data name="name"><value>&x;</value></Data></ExtendedData>'
+                       "</Placemark></Document></kml>",
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_KML))
+def test_hostile_kml_entities_are_neither_expanded_nor_fetched(tmp_path, name):
+    path = tmp_path / f"{name}.kml"
+    path.write_text('<?xml version="1.0"?>\n' + HOSTILE_KML[name], "utf-8")
+    with pytest.raises(InputError) as caught:
+        read_export(path)
+    assert "root:" not in one_line(caught.value)
