@@ -116,8 +116,9 @@ def read_json(path, name=None):
         raise InputError(f"{name}: not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except RecursionError:  # deeper than Python's parser follows
         raise InputError(too_deep) from None
-    for where, _message in value_problems(data, text=False):
-        raise InputError(too_deep + f" (at {where})" if where else too_deep)
+    deep = next(value_problems(data, text=False), None)  # the only problem it looks for without text
+    if deep is not None:
+        raise InputError(f"{too_deep} (at {deep[0]})" if deep[0] else too_deep)
     return data
 
 
