@@ -10,7 +10,9 @@ object with a ``features`` array) is read again whole, so errors read exactly as
 
 import codecs
 import contextlib
+import csv
 import hashlib
+import io
 import itertools
 import json
 import re

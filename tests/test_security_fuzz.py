@@ -32,6 +32,8 @@ JSON = st.recursive(JSON_SCALAR, lambda inner: st.lists(inner, max_size=3) | st.
 DATE = st.dates(dt.date(1990, 1, 1), dt.date(2026, 1, 1)).flatmap(
     lambda day: st.sampled_from([day.isoformat(), day.isoformat()[:7]]))
 URL = st.builds(lambda path: "https://example.org/" + path, st.text("abc/?=&%é", max_size=8))
+#: Inland points across Venezuela (Caracas, Tocorón, Barquisimeto, Ciudad Bolívar, El Dorado).
+VENEZUELA = [(-66.9099, 10.4894), (-67.5772, 10.0833), (-69.3228, 10.0678), (-63.5497, 8.1222), (-61.6167, 6.7167)]
 QUALIFIER = st.sampled_from(["exact", "about", "at_least", "up_to", None])
 TEXT_OR_NULL = st.none() | TEXT
 
@@ -64,7 +66,9 @@ def facility(draw, number):
     }
     if draw(st.booleans()):
         properties["extra_" + draw(st.text("abcxyz", min_size=1, max_size=4))] = draw(TEXT)  # extras stay text in CSV/KML
-    point = [draw(st.integers(-180_000_000, 180_000_000)) / 1e6, draw(st.integers(-90_000_000, 90_000_000)) / 1e6]
+    # a point in Venezuela (readers check a point lies in its country): a known town, moved up to ~2 km
+    lon, lat = draw(st.sampled_from(VENEZUELA))
+    point = [round(lon + draw(st.integers(-20_000, 20_000)) / 1e6, 6), round(lat + draw(st.integers(-20_000, 20_000)) / 1e6, 6)]
     return {"type": "Feature", "geometry": {"type": "Point", "coordinates": point}, "properties": properties}
 
 
