@@ -60,8 +60,8 @@ RESERVED_NAMES = ("lon", "lat", "geometry", "fid", "geom")
 MAX_NAME_CHARS = 64
 
 _MONTH = re.compile(r"\d{4}-\d{2}")
-#: Characters no export can carry: C0 controls but tab and line breaks, lone surrogates, XML's non-characters.
-_UNCARRIED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: Characters no output can carry whole: NUL, lone surrogates.
+_UNCARRIED = re.compile("[\x00\ud800-\udfff]")
 _TOO_DEEP = f"nests more than {MAX_DEPTH} levels deep: flatten it"
 
 
@@ -117,17 +117,18 @@ def _fast_validator(definition=None):
 
 def text_problem(text):
     """Why ``text`` cannot be a geomap value, or None: longer than :data:`MAX_TEXT_CHARS`, or holding
-    a lone surrogate (a JSON ``\\ud800`` escape: no UTF-8 file, page or export can carry it) or a
-    control character other than tab and line breaks (XML, so KML, cannot; a GeoPackage cuts text at NUL)."""
+    a lone surrogate (a JSON ``\\ud800`` escape: no UTF-8 file, page or export can carry it) or NUL
+    (a GeoPackage cuts text there). Other control characters are data: the terminal escapes them,
+    and a KML export, which XML forbids them in, refuses them by name."""
     if len(text) > MAX_TEXT_CHARS:
         return f"is {len(text):,} characters long, more than {MAX_TEXT_CHARS:,}: shorten it (cite a page for long text)"
     found = _UNCARRIED.search(text)
     if found is None:
         return None
-    if "\ud800" <= found[0] <= "\udfff":
-        return (f"holds a lone surrogate ({ascii(found[0])[1:-1]}) at character {found.start()}: "
-                "it is not text UTF-8 can carry; fix the \\u escape or re-save the file")
-    return f"holds the control character U+{ord(found[0]):04X} at character {found.start()}: remove it"
+    if found[0] == "\x00":
+        return f"holds a NUL character (U+0000) at character {found.start()}: remove it"
+    return (f"holds a lone surrogate ({ascii(found[0])[1:-1]}) at character {found.start()}: "
+            "it is not text UTF-8 can carry; fix the \\u escape or re-save the file")
 
 
 def _label(key):
