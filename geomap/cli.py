@@ -98,6 +98,12 @@ COUNTED_BY_OPTION = click.option(
     help="Lead the headline with ORG's nationwide figures (foro_penal, jep, ovp, provea, press, ... or a name)  "
          "[default: the dataset's primary_counted_by]")
 
+#: ``--raw-cells``: CSV cells as they are, formulas and all (export, join).
+RAW_CELLS_OPTION = click.option(
+    "--raw-cells", is_flag=True,
+    help="CSV: write cells exactly as they are, even those a spreadsheet would run as a formula "
+         "(by default such cells get a leading ' that geomap's readers take off; see docs/security.md).")
+
 GEOCODE_OPTIONS = ("gazetteer", "cache", "geocoder", "geocoder_url", "user_agent", "api_key", "offline", "force", "timeout",
                    "deadline")
 
@@ -202,12 +208,13 @@ def _with_counts(facilities, input_path, counts_path, as_of):
 
 def _geocoded(input_path, settings):
     """Geocode INPUT for `build --geocode`: (located facilities, names of those left out)."""
-    from .geocode import GeocodeOptions, format_summary, geocode_frame
+    from .geocode import GeocodeOptions, check_geocoded, format_summary, geocode_frame
     from .load import read_locations
 
     located = geocode_frame(read_locations(input_path), GeocodeOptions(**settings))
     for line in format_summary(located.attrs["geocoding"]):
         say(line)
+    check_geocoded(located)  # what reaches the page is checked like any input
     missing = located.geometry.isna() | located.geometry.is_empty
     return located[~missing], located.loc[missing, "name"].tolist()
 
@@ -220,7 +227,8 @@ def _geocoded(input_path, settings):
 @click.option("--aliases", "aliases_path", metavar="FILE", help="Crosswalk CSV with columns name,id for names the matcher cannot resolve.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on any unmatched or ambiguous row instead of reporting it.")
 @click.option("--encoding", help="Encoding of a CSV COUNTS file (default: UTF-8, else cp1252).")
-def join(facilities_path, counts_path, output, as_of, aliases_path, strict, encoding):
+@RAW_CELLS_OPTION
+def join(facilities_path, counts_path, output, as_of, aliases_path, strict, encoding, raw_cells):
     """Join dated detainee counts and status events from COUNTS onto FACILITIES.
 
     COUNTS is CSV (comma or semicolon; UTF-8 or cp1252), XLSX or JSON records,
@@ -242,7 +250,7 @@ def join(facilities_path, counts_path, output, as_of, aliases_path, strict, enco
     joined, report = join_file(facilities, counts_path, as_of, aliases_path, strict, encoding)
     report_file = report_path(output, facilities_path)
     export_facilities(joined, "geojson", output)
-    write_report(report, report_file)
+    write_report(report, report_file, raw_cells)
     for line in summary(report, report_file, counts_path):
         say(line)
 
@@ -274,7 +282,9 @@ def schema():
 @click.option("--as-of", "as_of", metavar="DATE", help="Show the figure and status current on DATE (YYYY-MM-DD or YYYY-MM).")
 @click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True, help="KML: language of the placemark descriptions.")
 @COUNTED_BY_OPTION
-def export_command(input_path, fmt, output, precision, excel, counts_output, counts_path, as_of, lang, counted_by):
+@RAW_CELLS_OPTION
+def export_command(input_path, fmt, output, precision, excel, counts_output, counts_path, as_of, lang, counted_by,
+                   raw_cells):
     """Export INPUT as GeoJSON, CSV, GeoPackage or KML for use elsewhere.
 
     INPUT is a facilities GeoJSON or any geomap export (default
@@ -297,7 +307,8 @@ def export_command(input_path, fmt, output, precision, excel, counts_output, cou
         from .organisations import canonical_counted_by
 
         facilities.attrs["primary_counted_by"] = canonical_counted_by(counted_by)
-    export_facilities(facilities, fmt, output, precision=precision, excel=excel, counts_output=counts_output, lang=lang)
+    export_facilities(facilities, fmt, output, precision=precision, excel=excel, counts_output=counts_output, lang=lang,
+                      raw_cells=raw_cells)
     say(f"{output}: {len(facilities)} facilities ({fmt})")
 
 

@@ -12,19 +12,19 @@ Every problem names the file, the row and the fix; all of them are reported at o
 rows are returned from a file with any problem. See docs/join.md for the accepted headers.
 """
 
-import csv
 import datetime as dt
-import io
 import re
+import zipfile
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 
 from .errors import InputError
-from .load import read_bytes, read_json
+from .load import check_size, csv_rows, read_bytes, read_json
 from .names import fold
 from .organisations import canonical_counted_by
-from .schema import MAX_DETAINEES, STATUSES, is_date, is_http_url
+from .schema import MAX_DETAINEES, STATUSES, future_problem, is_date, is_http_url, text_problem
 
 COLUMNS = ("row", "facility", "state", "detainees", "qualifier", "as_of", "source", "counted_by", "status", "status_date",
            "note")
@@ -66,7 +66,12 @@ STATUS_WORDS = {
 }
 _QUALIFIER_OF = {fold(word) or word: name for name, words in QUALIFIER_WORDS.items() for word in words}
 _STATUS_OF = {fold(word): name for name, words in STATUS_WORDS.items() for word in words}
-_FIGURE = re.compile(r"^(?P<words>[^\d-]*?)\s*(?P<number>-?\d[\d.,\s]*)$")
+_FIGURE = re.compile(r"(?P<words>[^\d-]*?)\s*(?P<number>-?\d[\d.,\s]*)")
+#: The largest first sheet of an XLSX geomap reads, as the workbook declares it and as found.
+MAX_XLSX_ROWS = 100_000
+MAX_XLSX_COLUMNS = 200
+#: The most an XLSX (a zip of XML files) may unpack to: a few KB can claim gigabytes.
+MAX_XLSX_UNPACKED_BYTES = 256 << 20
 
 
 def read_counts(path, encoding=None):
@@ -139,22 +144,50 @@ def _read_csv(path, encoding):
         raise InputError(f"{path}: is empty: expected a header row such as facility,detainees,as_of,source")
     first_line = text.lstrip("\r\n").splitlines()[0]
     delimiter = max(",;\t", key=first_line.count)
-    lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    lines = csv_rows(text, path, delimiter)
     start = next(index for index, line in enumerate(lines) if any(cell.strip() for cell in line))
     return lines[start], [(start + offset + 2, line) for offset, line in enumerate(lines[start + 1:])]
 
 
 def _read_xlsx(path):
-    """Header and records of the first sheet; date cells come back as dates."""
-    read_bytes(path)  # the same not-found message as other formats
+    """Header and records of the first sheet (date cells come back as dates), read in openpyxl's
+    read-only mode within :data:`MAX_XLSX_ROWS` x :data:`MAX_XLSX_COLUMNS` and
+    :data:`MAX_XLSX_UNPACKED_BYTES`."""
+    check_size(path)  # also the same not-found message as other formats
+    fix = "delete the rows and columns past the data (or save the sheet as CSV)"
     try:
-        sheet = pd.read_excel(path, header=None, dtype=object, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many types for a broken workbook
-        raise InputError(f"{path}: not a readable XLSX workbook ({exc}): re-save it from Excel or as CSV") from None
-    if sheet.empty:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+        if unpacked > MAX_XLSX_UNPACKED_BYTES:
+            raise InputError(f"{path}: unpacks to {unpacked >> 20:,} MiB, more than the {MAX_XLSX_UNPACKED_BYTES >> 20} MiB "
+                             f"geomap reads: {fix}")
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        try:
+            sheet = workbook.worksheets[0]
+            _check_extent(path, sheet.max_row or 0, sheet.max_column or 0, "declares", fix)
+            sheet.reset_dimensions()  # a declared extent may also be too small: read what is there
+            lines = []
+            for number, line in enumerate(sheet.iter_rows(values_only=True), start=1):
+                _check_extent(path, number, len(line), "has", fix)
+                lines.append(line)
+        finally:
+            workbook.close()
+    except InputError:
+        raise
+    except Exception as exc:  # openpyxl and zipfile raise many types for a broken workbook
+        raise InputError(f"{path}: not a readable XLSX workbook ({type(exc).__name__}): re-save it from Excel or as CSV") from None
+    values = [list(line) for line in lines]
+    start = next((index for index, line in enumerate(values) if any(cell is not None for cell in line)), None)
+    if start is None:
         raise InputError(f"{path}: is empty: expected a header row such as facility,detainees,as_of,source")
-    values = [[None if pd.isna(cell) else cell for cell in line] for line in sheet.itertuples(index=False)]
-    return values[0], [(index + 2, line) for index, line in enumerate(values[1:])]
+    return values[start], [(start + offset + 2, line) for offset, line in enumerate(values[start + 1:])]
+
+
+def _check_extent(path, rows, columns, verb, fix):
+    """InputError if a sheet ``verb`` (declares/has) more rows or columns than geomap reads."""
+    if rows > MAX_XLSX_ROWS or columns > MAX_XLSX_COLUMNS:
+        raise InputError(f"{path}: its first sheet {verb} {rows:,} rows x {columns:,} columns, more than the "
+                         f"{MAX_XLSX_ROWS:,} x {MAX_XLSX_COLUMNS} geomap reads: {fix}")
 
 
 def _read_json_records(path):
@@ -222,6 +255,10 @@ def _cell(value):
 
 def _check_row(raw, number):
     """One normalized row dict; ``ValueError`` with a fix-oriented message on bad values."""
+    for column, text in raw.items():
+        problem = text_problem(text)
+        if problem:
+            raise ValueError(f"{column} {problem}")
     facility = raw.get("facility", "")
     if not facility:
         raise ValueError("no facility: write its id or name (or national:VE for a nationwide total)")
@@ -237,6 +274,8 @@ def _check_row(raw, number):
     if detainees is not None and (as_of is None or source is None):
         raise ValueError(f"figure {detainees} needs {'an as_of date' if as_of is None else 'a source URL'}: "
                          "every number is shown with its date and source")
+    if detainees is not None and future_problem(as_of):
+        raise ValueError(f"as_of {future_problem(as_of)}")
     if status is not None and (status_date is None or source is None):
         raise ValueError(f"status {status!r} needs {'a status_date' if status_date is None else 'a source URL'}")
     return {
@@ -264,7 +303,7 @@ def parse_figure(text, qualifier=""):
     stated = _parse_qualifier(qualifier)
     if not text:
         return None, stated
-    match = _FIGURE.match(text)
+    match = _FIGURE.fullmatch(text)
     if not match or not re.fullmatch(r"-?(\d{1,3}([.,\s]\d{3})*|\d+)", match["number"].strip()):
         raise ValueError(f"detainees {text!r} is not a whole number: write digits like 65 (\"más de 800\" and "
                          "\"hasta 80\" are understood); for a range give one bound and explain it in note")

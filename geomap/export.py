@@ -21,7 +21,6 @@ Coordinates are rounded to ``precision`` decimals in every format (6 ≈ 0.1 m).
 import csv
 import datetime as dt
 import html
-import io
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -34,13 +33,32 @@ import shapely
 
 from . import __version__
 from . import frame as frames
+from .cells import neutralise
 from .errors import InputError, OutputError
 from .files import atomic_path, atomic_write
 from .history import latest_date, primary_organisation
 from .labels import LABELS
-from .load import PROVENANCE_KEY, check_collection, check_countries, facilities_from, read_facilities, read_json, read_text
+from .load import (
+    check_collection,
+    check_countries,
+    check_size,
+    csv_rows,
+    facilities_from,
+    raise_problems,
+    read_facilities,
+    read_json,
+    read_text,
+)
 from .organisations import organisation_name
-from .schema import LIST_FIELDS, STATUSES, facility_schema, is_http_url
+from .schema import (
+    LIST_FIELDS,
+    MAX_DEPTH,
+    PROVENANCE_KEY,
+    STATUSES,
+    facility_schema,
+    is_http_url,
+    provenance_problems,
+)
 from .style import STATUS_KML_COLOURS
 
 #: Export format name -> file suffix.
@@ -201,28 +219,33 @@ def _write_geojson(facilities, output, precision, generated_at):
         handle.write("\n")
 
 
-def _write_csv_rows(output, header, rows, excel):
+def _write_csv_rows(output, header, rows, excel, raw_cells=False):
+    """Write a CSV; unless ``raw_cells``, no cell is a live spreadsheet formula (:mod:`geomap.cells`)."""
     with atomic_write(output, newline="") as handle:
         if excel:
             handle.write("\ufeff")  # the BOM tells Excel the file is UTF-8
         writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
+        if raw_cells:
+            writer.writerow(header)
+            writer.writerows(rows)
+        else:
+            writer.writerow(map(neutralise, header))
+            writer.writerows(map(neutralise, row) for row in rows)
 
 
-def _write_csv(facilities, output, precision, excel):
+def _write_csv(facilities, output, precision, excel, raw_cells=False):
     columns = _columns(facilities)
     rows = (
         [cells[column] for column in columns] + (list(point) if point else ["", ""])
         for cells, point in _text_rows(facilities, precision)
     )
-    _write_csv_rows(output, columns + list(COORDINATE_COLUMNS), rows, excel)
+    _write_csv_rows(output, columns + list(COORDINATE_COLUMNS), rows, excel, raw_cells)
 
 
-def write_counts_csv(facilities, output, excel=False):
-    """Write the counts history (:data:`COUNT_COLUMNS`) as a long CSV."""
+def write_counts_csv(facilities, output, excel=False, raw_cells=False):
+    """Write the counts history (:data:`COUNT_COLUMNS`) as a long CSV (``raw_cells``: see :func:`export_facilities`)."""
     rows = (["" if pd.isna(value) else value for value in row] for row in counts_table(facilities).itertuples(index=False))
-    _write_csv_rows(output, COUNT_COLUMNS, rows, excel)
+    _write_csv_rows(output, COUNT_COLUMNS, rows, excel, raw_cells)
 
 
 def _gpkg_column(field, values):
@@ -331,12 +354,23 @@ def kml_document(facilities, precision=DEFAULT_PRECISION, generated_at=None, lan
     return ET.ElementTree(root)
 
 
+class _CarriageReturns:
+    """A text stream that writes ``\r`` as ``&#13;``: ElementTree leaves it raw in text, and every XML
+    reader turns a raw one into ``\n`` (markup itself never holds one)."""
+
+    def __init__(self, handle):
+        self.handle = handle
+
+    def write(self, text):
+        return self.handle.write(text.replace("\r", "&#13;"))
+
+
 def _write_kml(facilities, output, precision, generated_at, lang):
     tree = kml_document(facilities, precision, generated_at, lang)
     ET.indent(tree)
     with atomic_write(output) as handle:
         handle.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-        tree.write(handle, encoding="unicode")
+        tree.write(_CarriageReturns(handle), encoding="unicode")
         handle.write("\n")
 
 
@@ -376,12 +410,15 @@ def export_facilities(
     counts_output=None,
     generated_at=None,
     lang="en",
+    raw_cells=False,
 ):
     """Write ``facilities`` as ``fmt`` (a key of :data:`FORMATS`) to ``output``.
 
     ``output`` of ``-`` streams text formats to stdout. ``excel`` adds a UTF-8 BOM to
     CSV files; ``counts_output`` also writes the counts history as a long CSV;
-    ``lang`` picks the KML description's language. An ``output`` whose suffix names
+    ``lang`` picks the KML description's language. CSV cells that a spreadsheet would run as
+    a formula get a leading ``'`` (:mod:`geomap.cells`; :func:`read_export` takes it off again)
+    unless ``raw_cells``. An ``output`` whose suffix names
     another format is an :class:`InputError` (read_export could not read it back).
     Every write is atomic: an existing file is replaced only when the new one is
     complete. Returns ``output``.
@@ -398,13 +435,13 @@ def export_facilities(
     if fmt == "geojson":
         _write_geojson(facilities, output, precision, generated_at)
     elif fmt == "csv":
-        _write_csv(facilities, output, precision, excel)
+        _write_csv(facilities, output, precision, excel, raw_cells)
     elif fmt == "gpkg":
         _write_gpkg(facilities, output, precision, generated_at)
     else:
         _write_kml(facilities, output, precision, generated_at, lang)
     if counts_output is not None:
-        write_counts_csv(facilities, counts_output, excel)
+        write_counts_csv(facilities, counts_output, excel, raw_cells)
     return output
 
 
@@ -433,11 +470,13 @@ def _decoded(cells, where, decode=decode_text):
 
 
 def _provenance(text, name):
-    """The provenance record stored as JSON text in a KML or GPKG export."""
+    """The provenance record stored as JSON text in a KML or GPKG export (checked by :func:`read_export`)."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise _bad_json(f"{name}: document", PROVENANCE_KEY, text, exc) from None
+    except RecursionError:
+        raise InputError(f"{name}: {PROVENANCE_KEY}: nested more than {MAX_DEPTH} levels deep: re-export it") from None
 
 
 def _number(text, where, axis):
@@ -449,7 +488,7 @@ def _number(text, where, axis):
 
 def _read_csv(path):
     name = str(path)
-    rows = (row for row in csv.reader(io.StringIO(read_text(path, "a geomap CSV export is UTF-8"), newline="")) if row)
+    rows = iter([row for row in csv_rows(read_text(path, "a geomap CSV export is UTF-8"), name) if row])
     header = next(rows, [])
     missing = [column for column in ("id", *COORDINATE_COLUMNS) if column not in header]
     if missing:
@@ -469,6 +508,7 @@ def _read_csv(path):
 
 def _read_kml(path):
     name = str(path)
+    check_size(path)
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as exc:
@@ -503,6 +543,7 @@ def _gpkg_value(field, value):
 
 
 def _read_gpkg(path):
+    check_size(path)
     try:
         table = pyogrio.read_dataframe(path, layer=FACILITIES_LAYER)
         metadata = pyogrio.read_info(path, layer=FACILITIES_LAYER).get("dataset_metadata") or {}
@@ -541,4 +582,6 @@ def read_export(path, validate=True):
     collection = readers[fmt](path)
     if validate:
         check_collection(collection, name, require_geometry=False)
+    elif PROVENANCE_KEY in collection:  # never restored unchecked: it carries the headline's figures
+        raise_problems(provenance_problems(collection[PROVENANCE_KEY], name), name)
     return check_countries(facilities_from(collection, path), name, validate)

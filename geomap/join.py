@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .cells import neutralise
 from .counts import COLUMNS, cell_text, map_header, read_counts, read_table
 from .errors import InputError
 from .files import atomic_write
@@ -22,7 +23,7 @@ from .load import input_record
 from .names import Facility, NameMatcher
 
 REPORT_COLUMNS = ("row", "input_name", "state", "chosen_id", "method", "score", "candidates", "conflict")
-_NATIONAL = re.compile(r"^national:([A-Za-z]{2})$", re.I)
+_NATIONAL = re.compile(r"national:([A-Za-z]{2})", re.I)  # the whole cell (fullmatch)
 
 
 ALIAS_HEADERS = {"name": ("name", "input_name", "nombre", "alias"), "id": ("id", "facility_id", "facility")}
@@ -68,7 +69,7 @@ def match_rows(facilities, counts, aliases=None):
          for row in facilities.to_dict("records")),
         aliases,
     )
-    national = counts["facility"].str.match(_NATIONAL)
+    national = counts["facility"].str.fullmatch(_NATIONAL)
     matches = iter(matcher.match_many(list(zip(counts.loc[~national, "facility"], counts.loc[~national, "state"]))))
     report = []
     for row, is_national in zip(counts.to_dict("records"), national):
@@ -110,7 +111,7 @@ def join_counts(facilities, counts, as_of=None, aliases=None, strict=False, coun
     joined.attrs = {**facilities.attrs, "as_of": cutoff_text}
     new_counts, new_events, totals = {}, {}, []
     for row, chosen in zip(counts.to_dict("records"), report["chosen_id"]):
-        national = _NATIONAL.match(row["facility"])
+        national = _NATIONAL.fullmatch(row["facility"])
         if national:
             totals.append(_national_total(row, counts_name, national[1]))
             continue
@@ -216,10 +217,11 @@ def report_path(output, facilities_path):
     return output.with_name(f"{stem}.matches.csv")
 
 
-def write_report(report, path):
-    """Write the match report CSV atomically (UTF-8, comma-separated)."""
+def write_report(report, path, raw_cells=False):
+    """Write the match report CSV atomically (UTF-8, comma-separated); unless ``raw_cells``, no
+    cell is a live spreadsheet formula (:mod:`geomap.cells`: names come from the counts file)."""
     with atomic_write(path, newline="") as handle:
-        report.to_csv(handle, index=False)
+        (report if raw_cells else report.map(neutralise)).to_csv(handle, index=False)
 
 
 #: How the summary says each match method (in this order), for one row and for several.

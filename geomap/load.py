@@ -10,7 +10,9 @@ object with a ``features`` array) is read again whole, so errors read exactly as
 
 import codecs
 import contextlib
+import csv
 import hashlib
+import io
 import itertools
 import json
 import re
@@ -20,19 +22,31 @@ import tempfile
 from pathlib import Path
 
 from . import frame as frames
+from .cells import restore
 from .errors import InputError
 from .files import sha256_file
 from .names import fold
 from .schema import (
     LOCATION_FIELDS,
+    MAX_DEPTH,
+    PROVENANCE_KEY,
     FeatureChecker,
     Problem,
     collection_problems,
+    provenance_problems,
     validate_collection,
+    value_problems,
 )
 
 #: Bytes read at a time by the streaming reader (a feature may straddle two reads).
 CHUNK_BYTES = 4 << 20
+#: The largest file geomap reads whole (CSV, JSON, KML, GeoPackage, XLSX, and GeoJSON the stream
+#: cannot read): its text, rows and parsed values take several times this in memory.
+MAX_FILE_BYTES = 512 << 20
+#: The most characters one feature (or other top-level member) of a streamed GeoJSON may hold.
+MAX_JSON_VALUE_CHARS = 64 << 20
+#: The most characters one CSV cell may hold (csv's own default, 128 Ki, is less than a long history).
+MAX_CSV_FIELD_CHARS = 16 << 20
 
 
 @contextlib.contextmanager
@@ -48,9 +62,27 @@ def _reading(name):
         raise InputError(f"{name}: cannot read ({exc.strerror})") from None
 
 
-def read_bytes(path):
-    """The bytes of a file, with errors that name the file and the fix."""
-    with _reading(str(path)):
+def _too_big(name, size):
+    return InputError(f"{name}: is {size / (1 << 20):,.0f} MiB, more than the {MAX_FILE_BYTES >> 20} MiB geomap reads "
+                      "whole: split it into smaller files")
+
+
+def check_size(path, name=None):
+    """Raise InputError if ``path`` is larger than :data:`MAX_FILE_BYTES` (or missing, unreadable)."""
+    name = str(path) if name is None else name
+    with _reading(name):
+        size = Path(path).stat().st_size
+        if not Path(path).is_file():
+            raise IsADirectoryError
+    if size > MAX_FILE_BYTES:
+        raise _too_big(name, size)
+
+
+def read_bytes(path, name=None):
+    """The bytes of a file of at most :data:`MAX_FILE_BYTES`, with errors that name the file and the fix."""
+    name = str(path) if name is None else name
+    check_size(path, name)
+    with _reading(name):
         return Path(path).read_bytes()
 
 
@@ -61,22 +93,50 @@ def read_text(path, kind="GeoJSON must be UTF-8 (RFC 7946)", name=None):
     """
     name = str(path) if name is None else name
     if str(path) == "-":
-        return sys.stdin.read()
+        text = sys.stdin.read(MAX_FILE_BYTES + 1)
+        if len(text) > MAX_FILE_BYTES:
+            raise _too_big(name, len(text))
+        return text
     try:
-        return read_bytes(path).decode("utf-8-sig")
+        return read_bytes(path, name).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{name}: not UTF-8 (byte {exc.start}): {kind}; re-save it as UTF-8") from None
 
 
 def read_json(path, name=None):
-    """Parse a JSON file (``-`` for stdin) with errors that name the file (or ``name``) and the fix."""
+    """Parse a JSON file (``-`` for stdin) with errors that name the file (or ``name``) and the fix.
+
+    Nesting deeper than :data:`geomap.schema.MAX_DEPTH` is an error (nothing downstream recurses into it).
+    """
     name = str(path) if name is None else name
     text = read_text(path, name=name)
+    too_deep = f"{name}: JSON nested more than {MAX_DEPTH} levels deep: flatten it"
     try:
         with frames.gc_paused():
-            return json.loads(text)
+            data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}: not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except RecursionError:  # deeper than Python's parser follows
+        raise InputError(too_deep) from None
+    deep = next(value_problems(data, text=False), None)  # the only problem it looks for without text
+    if deep is not None:
+        raise InputError(f"{too_deep} (at {deep[0]})" if deep[0] else too_deep)
+    return data
+
+
+def csv_rows(text, name, delimiter=","):
+    """The rows of CSV ``text`` (cells restored, see :mod:`geomap.cells`), with errors that name ``name``.
+
+    A cell may hold up to :data:`MAX_CSV_FIELD_CHARS` characters.
+    """
+    previous = csv.field_size_limit(MAX_CSV_FIELD_CHARS)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [[restore(cell) for cell in row] for row in reader]
+    except csv.Error as exc:
+        raise InputError(f"{name}: line {reader.line_num}: not readable CSV ({exc}): re-save it as CSV") from None
+    finally:
+        csv.field_size_limit(previous)
 
 
 def raise_problems(problems, name):
@@ -101,8 +161,8 @@ class _JsonStream:
 
     _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
-    def __init__(self, handle):
-        self.handle = handle
+    def __init__(self, handle, name):
+        self.handle, self.name = handle, name
         self.sha256 = hashlib.sha256()
         self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
         self.decode = json.JSONDecoder().raw_decode  # the C scanner json.loads uses
@@ -144,9 +204,13 @@ class _JsonStream:
                     return value
             except json.JSONDecodeError as exc:
                 # more text fixes a value cut by the chunk's end; the same error again is a real one
+                # (and the whole-file reader, bounded by MAX_FILE_BYTES, words it)
                 if self.eof or failed == (exc.msg, self.offset + exc.pos):
                     raise _NotStreamable from None
                 failed = (exc.msg, self.offset + exc.pos)
+            if len(self.buffer) - self.pos > MAX_JSON_VALUE_CHARS:
+                raise InputError(f"{self.name}: the value at character {self.offset + self.pos:,} is longer than "
+                                 f"{MAX_JSON_VALUE_CHARS:,} characters: no facility is that large; check the file")
             self._more()
 
     def collection(self, members):
@@ -229,13 +293,16 @@ def read_facilities(path, require_geometry=True, check_locations=True):
     with _local_file(path) as local:
         try:
             with _reading(name), open(local, "rb") as handle:
-                stream, members = _JsonStream(handle), {}
+                stream, members = _JsonStream(handle, name), {}
                 checker = FeatureChecker(name, require_geometry)
                 facilities = frames.from_features(_checked(stream.collection(members), checker))
-        except (_NotStreamable, UnicodeDecodeError):
+        except (_NotStreamable, UnicodeDecodeError, RecursionError):
             facilities = facilities_from(check_collection(read_json(local, name), name, require_geometry), path)
             return check_countries(facilities, name, check_locations)
-    raise_problems(collection_problems(members, name) or checker.problems, name)
+    problems = collection_problems(members, name) or checker.problems
+    if PROVENANCE_KEY in members:
+        problems = problems + provenance_problems(members[PROVENANCE_KEY], name)
+    raise_problems(problems, name)
     sha256 = None if name == "-" else stream.sha256.hexdigest()
     return check_countries(_with_provenance(facilities, members, {"path": name, "sha256": sha256}), name, check_locations)
 
@@ -252,10 +319,6 @@ def check_countries(facilities, name, check=True):
     return facilities
 
 
-#: The top-level member where geomap's GeoJSON (and the metadata of its other formats) keeps provenance.
-PROVENANCE_KEY = "geomap"
-
-
 def facilities_from(collection, path):
     """The facilities GeoDataFrame of a checked FeatureCollection read from ``path``.
 
@@ -267,7 +330,10 @@ def facilities_from(collection, path):
 
 def _with_provenance(facilities, collection, record):
     """``facilities`` with the input ``record``, and from the ``geomap`` member the national totals of a
-    geomap export and the dataset's primary counting organisation (``primary_counted_by``), in its attrs."""
+    geomap export and the dataset's primary counting organisation (``primary_counted_by``), in its attrs.
+
+    Every caller has checked the provenance (:func:`geomap.schema.provenance_problems`) first.
+    """
     facilities.attrs["inputs"] = [record]
     provenance = collection.get(PROVENANCE_KEY)
     if isinstance(provenance, dict):
@@ -349,8 +415,7 @@ def read_locations(path, country=None):
     _assign_ids([feature["properties"] for feature in features])
     collection = {"type": "FeatureCollection", "features": features}
     for problem in validate_collection(collection, str(path), require_geometry=False):
-        bad_country = problem.field == "country" and "country" in features[problem.index]["properties"]
-        if problem.field in LOCATION_FIELDS and not bad_country:
+        if problem.field in LOCATION_FIELDS and features[problem.index]["properties"].get(problem.field) is None:
             continue  # geocoding fills these in (coordinates given without them become "approximate")
         where = f"{path}: line {lines[problem.index]}" + (f" (id={problem.id})" if problem.id else "")
         problems.append(Problem(where, None, None, problem.field, problem.message))

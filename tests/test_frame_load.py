@@ -109,13 +109,15 @@ def test_streaming_load_across_chunks(tmp_path, monkeypatch):
     monkeypatch.setattr(load, "CHUNK_BYTES", 1000)  # every feature straddles a chunk boundary
     monkeypatch.setattr(frames, "BATCH_SIZE", 3)
     items = many(20)
-    collection = {"type": "FeatureCollection", "features": items, "geomap": {"national_totals": [{"country": "VE"}]},
+    total = {"country": "VE", "detainees": 863, "qualifier": "exact", "as_of": "2026-01-19",
+             "source": "https://foropenal.com/", "note": None}
+    collection = {"type": "FeatureCollection", "features": items, "geomap": {"national_totals": [total]},
                   "count": 12345678}
     path = write(tmp_path / "big.geojson", collection)
     frame = read_facilities(path)
     assert frame["id"].tolist() == [f"f-{i}" for i in range(20)]
     assert [f["properties"] for f in frames.to_features(frame)] == [as_frame_gives(f["properties"]) for f in items]
-    assert frame.attrs["national_totals"] == [{"country": "VE"}]
+    assert frame.attrs["national_totals"] == [total]
     assert frame.attrs["inputs"][0]["sha256"] == load.sha256_file(path)
 
 

@@ -35,7 +35,7 @@ from .gazetteer import Gazetteer
 from .locality import LocalityTable
 from .providers import OnlineGeocoder
 
-__all__ = ["GeocodeOptions", "format_summary", "geocode_file", "geocode_frame", "read_locations"]
+__all__ = ["GeocodeOptions", "check_geocoded", "format_summary", "geocode_file", "geocode_frame", "read_locations"]
 
 
 @dataclass
@@ -159,13 +159,19 @@ def geocode_file(input_path, output_path=None, options=None, country=None, progr
         raise InputError(f"-o {output_path}: geocode writes GeoJSON: give a .geojson name "
                          "(then `geomap export` makes CSV, GPKG or KML)")
     facilities = read_locations(input_path, country=country)
-    located = geocode_frame(facilities, options, progress)
-    problems = validate_collection(to_geojson(located), "geocoded output", require_geometry=False)
-    if problems:
-        raise OutputError(f"geocoded output breaks the data model: {problems[0]}")
+    located = check_geocoded(geocode_frame(facilities, options, progress))
     output_path = output_path or Path("output") / f"{Path(str(input_path)).stem}.geojson"
     export_facilities(located, "geojson", output_path)  # RFC 7946, with the provenance member
     return located.attrs["geocoding"] | {"output": str(output_path)}
+
+
+def check_geocoded(located):
+    """``located`` (from :func:`geocode_frame`), or OutputError if it breaks the data model:
+    every path into a page or file is checked, whatever a provider answered."""
+    problems = validate_collection(to_geojson(located), "geocoded output", require_geometry=False)
+    if problems:
+        raise OutputError(f"geocoded output breaks the data model: {problems[0]}")
+    return located
 
 
 def format_summary(summary):
