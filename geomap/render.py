@@ -349,12 +349,55 @@ class _Verbatim(Element):
         return self.text
 
 
+class _Page(folium.Figure):
+    """folium's Figure with markup the Nu HTML checker accepts: the document's language on
+    ``<html>``, a UTF-8 charset declaration, the map in the page's one ``<main>`` landmark, and
+    every script inside ``<body>`` (folium's own template puts the script that creates the
+    map after ``</body>``). :func:`page_parts` writes the detail rows before ``</body>``."""
+
+    _template = Template(
+        "<!DOCTYPE html>\n"
+        '<html lang="{{ this.lang }}">\n'
+        "<head>\n{{ this.header.render(**kwargs) }}\n</head>\n"
+        "<body>\n<main>\n{{ this.html.render(**kwargs) }}\n</main>\n"
+        "<script>\n{{ this.script.render(**kwargs) }}\n</script>\n"
+        "</body>\n</html>\n"
+    )
+
+    def __init__(self, lang):
+        super().__init__()
+        self.lang = lang
+        # In place of folium's <meta http-equiv="content-type" ... />: the short form, first in <head>.
+        self.header.add_child(_Verbatim('<meta charset="utf-8">'), name="meta_http")
+
+
+#: folium's viewport: ``maximum-scale=1.0, user-scalable=no`` stops pinch-zoom (WCAG 1.4.4).
+_FOLIUM_VIEWPORT = re.compile(r'\s*<meta name="viewport"[^>]*>')
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+
+
 class _PinnedMap(folium.Map):
     """A folium Map without folium's CDN defaults (jQuery, Bootstrap, Font Awesome):
-    the page gets exactly the pinned Leaflet files it uses, from :func:`_head_assets`."""
+    the page gets exactly the pinned Leaflet files it uses, from :func:`_head_assets`;
+    and without folium's viewport, which forbids zooming (the page has its own, :data:`VIEWPORT`)."""
 
     default_js = []
     default_css = []
+
+    def render(self, **kwargs):
+        super().render(**kwargs)
+        header = self.get_root().header
+        text, found = _FOLIUM_VIEWPORT.subn("", header._children[self.get_name()].render(), count=1)
+        if not found:  # a folium that writes it differently: fail the build, not the reader's zoom
+            raise RuntimeError("folium's viewport <meta> not found: update render._FOLIUM_VIEWPORT")
+        header.add_child(_Verbatim(text), name=self.get_name())
+
+
+def page_description(title, subtitle):
+    """The page's ``<meta name="description">``: the title, then the subtitle when there is one."""
+    if not subtitle:
+        return title
+    return f"{title}{' ' if title.endswith(('.', '!', '?', ':', '…')) else '. '}{subtitle}"
 
 
 def page_parts(facilities, options=MapOptions(), batch=5000):
@@ -372,9 +415,12 @@ def page_parts(facilities, options=MapOptions(), batch=5000):
     # The policy first, right after the charset: nothing before it (not even the title) escapes it.
     # Its hashes are of the final text, so it is filled in once the page is rendered.
     policy = f"geomap-csp-{uuid.uuid4().hex}"
-    figure = folium.Figure()
+    figure = _Page(options.lang)
     figure.header.add_child(_Verbatim(f'<meta http-equiv="Content-Security-Policy" content="{policy}">'), name="csp")
     figure.header.add_child(_Verbatim(f"<title>{html.escape(head['title'])}</title>"), name="title")
+    figure.header.add_child(_Verbatim(VIEWPORT), name="viewport")
+    description = page_description(head["title"], head["subtitle"])
+    figure.header.add_child(_Verbatim(f'<meta name="description" content="{html.escape(description)}">'), name="description")
     figure.header.add_child(_Verbatim(_head_assets(options.cdn)), name="geomap_assets")
     fmap = _PinnedMap(location=[0, 0], zoom_start=2, tiles=None, prefer_canvas=False,
                       width="100%", height="100%", control_scale=False)
@@ -392,7 +438,7 @@ def page_parts(facilities, options=MapOptions(), batch=5000):
     page = figure.render()
     # Every inline script is in this part: the detail rows and time view that follow are data blocks.
     page = page.replace(policy, content_security_policy(page, options), 1)
-    end = page.rindex("</html>")
+    end = page.rindex("</body>")
     yield page[:end]
     yield f'<script type="application/x-ndjson" id="{_ROWS_ID}">'
     yield from detail_lines(facilities, options.lang, batch, options.as_of)

@@ -1,6 +1,6 @@
 /* headline: title, date and nationwide figures, each organisation's own (also at a slider stop). */
 function headline(data, t) {
-  var box = el("header", { "class": "gm-headline leaflet-control", role: "region", "aria-label": t.about_map });
+  var box = el("section", { "class": "gm-headline leaflet-control", "aria-label": t.about_map });
   box.appendChild(el("h1", { dir: "auto" }, data.title));
   if (data.subtitle) box.appendChild(el("p", { "class": "gm-subtitle", dir: "auto" }, data.subtitle));
   box.appendChild(el("p", { "class": "gm-meta" }));

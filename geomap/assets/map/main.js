@@ -5,7 +5,6 @@ function render(map, ids) {
   var data = JSON.parse(document.getElementById(ids.data).textContent), t = data.labels;
   SHAPES = data.style.shapes; COLOURS = data.style.colours; STATUS_ORDER = data.statuses;
   t.lang = data.lang; t.locale = data.lang === "es" ? "es-VE" : "en-US";
-  document.documentElement.setAttribute("lang", data.lang);
   document.title = data.title;
   if (data.options.embed) document.body.classList.add("gm-embed");
   if (data.options.static) document.body.classList.add("gm-static");
@@ -58,7 +57,7 @@ function render(map, ids) {
     gm.placeHotspots();
     layer.on("drawn", gm.placeHotspots);
     gm.table = screenReaderTable(facilities, t, gm.reveal);
-    document.body.appendChild(gm.table);
+    document.querySelector("main").appendChild(gm.table); // in the landmark, with the map it speaks for
     performance.mark("geomap:ready");
     document.documentElement.setAttribute("data-geomap-ready", "true");
   });
