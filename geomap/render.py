@@ -130,6 +130,12 @@ def page_script():
     return '(function () {\n"use strict";\n' + "\n".join(parts) + "})();\n"
 
 
+@cache
+def _outline_json():
+    """The country outline (TopoJSON) as compact, script-safe JSON: the same for every page."""
+    return json_for_script(json.loads(_vendor_text(*_OUTLINE)))
+
+
 def _head_assets(cdn):
     """<style>/<script> tags for the vendored files, inline or linked to the pinned CDN copies."""
     parts = []
@@ -430,10 +436,6 @@ def page_parts(facilities, options=MapOptions(), batch=5000):
         folium.TileLayer(TILE_URL, attr=TILE_ATTRIBUTION, name="OpenStreetMap", max_zoom=19).add_to(fmap)
     figure.html.add_child(_Verbatim(
         f'<script type="application/json" id="{_DATA_ID}">{json_for_script(head)}</script>'), name="geomap_data")
-    # The outline is data, not code: inlined even with --cdn, so the map stays readable without tiles.
-    figure.html.add_child(_Verbatim(
-        f'<script type="application/json" id="{_OUTLINE_ID}">{json_for_script(json.loads(_vendor_text(*_OUTLINE)))}</script>'),
-        name="geomap_outline")
     fmap.add_child(_Bootstrap())
     page = figure.render()
     # Every inline script is in this part: the detail rows and time view that follow are data blocks.
@@ -445,6 +447,9 @@ def page_parts(facilities, options=MapOptions(), batch=5000):
     yield "</script>\n"
     if view:
         yield f'<script type="application/json" id="{_TIMELINE_ID}">{json_for_script(view)}</script>\n'
+    # The outline is data, not code: inlined even with --cdn, so the map stays readable without
+    # tiles. Last: a background, drawn after the markers, the first paint need not wait for it.
+    yield f'<script type="application/json" id="{_OUTLINE_ID}">{_outline_json()}</script>\n'
     yield page[end:]
 
 

@@ -128,3 +128,17 @@ function altNodes(f, t, tag, attrs) {
   node.appendChild(document.createTextNode(" \u2014 " + (t.status_names[f.status] || f.status) + " \u2014 " + countText(f, t)));
   return node;
 }
+
+// Run ``fn`` once the next frame is painted (a timer set in a frame callback fires after it).
+function afterPaint(fn) { requestAnimationFrame(function () { setTimeout(fn, 0); }); }
+
+// ``step(k)`` for k = 0 .. n - 1 in slices of ~8 ms, each its own task (a phone's CPU is ~4x
+// slower: a task over 50 ms there delays the reader's input); ``sliced(end)`` after each slice.
+function inSlices(n, step, sliced) {
+  var k = 0;
+  (function slice() {
+    for (var until = performance.now() + 8; k < n && performance.now() < until; k++) step(k);
+    sliced(k);
+    if (k < n) setTimeout(slice, 0);
+  })();
+}

@@ -15,14 +15,20 @@ function control(position, build) {
 // The countries under everything: the map reads without tiles.
 function outline(map, ids, t) {
   map.createPane("gm-outline").style.zIndex = 250;
-  if (ids.outline && window.topojson) {
-    var world = JSON.parse(document.getElementById(ids.outline).textContent);
-    L.geoJSON(topojson.feature(world, world.objects.countries), {
-      pane: "gm-outline", interactive: false,
-      style: { color: "#6b6b6b", weight: 1, fillColor: "#f2efe9", fillOpacity: 1 }
-    }).addTo(map);
-    map.attributionControl.addAttribution(t.outline_credit);
-  }
+  var outlined = !!(ids.outline && window.topojson); // drawn once the page is parsed: it follows the rows
+  if (outlined) map.attributionControl.addAttribution(t.outline_credit);
+  return outlined;
+}
+
+// The country outline, from its TopoJSON block, a few countries per task; then ``done``.
+function drawOutline(map, ids, done) {
+  var world = JSON.parse(document.getElementById(ids.outline).textContent), countries = world.objects.countries.geometries;
+  var shapes = L.geoJSON(null, {
+    pane: "gm-outline", interactive: false,
+    style: { color: "#6b6b6b", weight: 1, fillColor: "#f2efe9", fillOpacity: 1 }
+  }).addTo(map);
+  inSlices(countries.length, function (k) { shapes.addData(topojson.feature(world, countries[k])); },
+           function (end) { if (end === countries.length) done(); });
 }
 
 // The controls, in the order that stacks each corner.

@@ -8,7 +8,7 @@ function render(map, ids) {
   document.title = data.title;
   if (data.options.embed) document.body.classList.add("gm-embed");
   if (data.options.static) document.body.classList.add("gm-static");
-  outline(map, ids, t);
+  var outlined = outline(map, ids, t);
 
   var facilities = new Facilities(data, ids), n = facilities.length;
   var max = 0, statusCounts = countByStatus(facilities), south = 90, north = -90, west = 180, east = -180;
@@ -53,14 +53,17 @@ function render(map, ids) {
   document.documentElement.setAttribute("data-geomap-drawn", "true");
 
   // Everything that reads the details waits for them: the rows follow this script in the page.
-  whenParsed(function () {
+  // After the first paint, in tasks of their own: the outline (a background, a few countries
+  // per task), then the keyboard's buttons and the table, so no task holds a phone's page long.
+  function ready() {
     gm.placeHotspots();
     layer.on("drawn", gm.placeHotspots);
     gm.table = screenReaderTable(facilities, t, gm.reveal);
     document.querySelector("main").appendChild(gm.table); // in the landmark, with the map it speaks for
     performance.mark("geomap:ready");
     document.documentElement.setAttribute("data-geomap-ready", "true");
-  });
+  }
+  whenParsed(function () { afterPaint(function () { if (outlined) drawOutline(map, ids, ready); else ready(); }); });
 }
 
 window.geomap = { render: render };
