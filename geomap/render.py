@@ -438,7 +438,7 @@ def page_parts(facilities, options=MapOptions(), batch=5000):
         f'<script type="application/json" id="{_DATA_ID}">{json_for_script(head)}</script>'), name="geomap_data")
     fmap.add_child(_Bootstrap())
     page = figure.render()
-    # Every inline script is in this part: the detail rows and time view that follow are data blocks.
+    # Every inline script is in this part: the detail rows, time view and outline that follow are data blocks.
     page = page.replace(policy, content_security_policy(page, options), 1)
     end = page.rindex("</body>")
     yield page[:end]
