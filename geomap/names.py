@@ -296,12 +296,12 @@ def probable_duplicates(facilities, metres=NEAR_METRES):
     name gives k-1 pairs (each with the first), not k²; near points use a KD-tree, not all pairs.
     """
     ids = facilities["id"].tolist()
-    names = [[name for column in ("name", "name_en") if column in facilities.columns
-              for name in _list(facilities[column].iloc[row])]
-             + (_list(facilities["aliases"].iloc[row]) if "aliases" in facilities.columns else [])
-             for row in range(len(facilities))]
-    states = facilities["state"].tolist() if "state" in facilities.columns else [None] * len(ids)
-    countries = facilities["country"].tolist() if "country" in facilities.columns else [None] * len(ids)
+    def column(name):
+        return facilities[name].tolist() if name in facilities.columns else [None] * len(ids)
+
+    names = [_list(name) + _list(name_en) + _list(aliases)
+             for name, name_en, aliases in zip(column("name"), column("name_en"), column("aliases"))]
+    states, countries = column("state"), column("country")
     places = [(country, fold(state) if isinstance(state, str) else None) for country, state in zip(countries, states)]
     owners = {}
     for row, (place, own) in enumerate(zip(places, names)):
