@@ -164,7 +164,9 @@ def build(ctx, input_path, output, counts_paths, as_of, lang, counted_by, title,
     """Validate INPUT and write a self-contained interactive map.
 
     INPUT defaults to data/facilities.geojson, joined with data/counts.csv (a
-    clone's data/, else the copy installed with geomap). The page inlines every
+    clone's data/, else the copy installed with geomap); another INPUT without
+    --counts gets only that file's nationwide totals. --counts may be repeated
+    (joined in order). The page inlines every
     script, style and the country outline, so it opens offline; only the
     base-map tiles need the network.
 
