@@ -52,6 +52,8 @@ def main(debug):
 
 def _curated(ctx, param, value):
     """Click callback: data/facilities.geojson and data/counts.csv name the curated dataset anywhere."""
+    if isinstance(value, tuple):  # an option given several times
+        return tuple(map(curated_path, value))
     return None if value is None else curated_path(value)
 
 
@@ -110,33 +112,38 @@ GEOCODE_OPTIONS = ("gazetteer", "cache", "geocoder", "geocoder_url", "user_agent
 
 @main.command()
 @click.argument("path", metavar="FILE", callback=_curated)
-def validate(path):
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too (probable duplicates, unknown state names).")
+def validate(path, strict):
     """Check a facilities GeoJSON file against the data model and the map.
 
     Prints one line per problem (file, feature index and id, field) and exits 1
     if there is any. Each point must lie in its country and (within 1 km) in
-    its state; a state name that matches no known state is a warning.
+    its state; a state name that matches no known state is a warning, and so
+    is a probable duplicate (the same name in one state, or points within 50 m
+    with alike names). --strict makes warnings errors.
 
     \b
     Example:
       geomap validate data/facilities.geojson
     """
     from .load import raise_problems, read_facilities
+    from .names import duplicate_problems
     from .places import location_problems
 
     facilities = read_facilities(path, check_locations=False)
-    problems = location_problems(facilities, path)
-    for warning in (problem for problem in problems if problem.warning):
+    problems = location_problems(facilities, path) + duplicate_problems(facilities, path)
+    for warning in (problem for problem in problems if problem.warning and not strict):
         say(f"warning: {warning}")
-    raise_problems([problem for problem in problems if not problem.warning], path)
+    raise_problems([problem for problem in problems if strict or not problem.warning], path)
     say(f"{path}: {len(facilities)} facilities, valid")
 
 
 @main.command()
 @input_argument
 @click.option("-o", "--output", help=f"HTML file to write  [default: {DEFAULT_MAP}; output/map.es.html with --lang es]")
-@click.option("--counts", "counts_path", metavar="FILE", callback=_curated,
-              help=f"Join dated counts and status events from FILE first (see `geomap join`)  [default with the default INPUT: {DEFAULT_COUNTS}]")
+@click.option("--counts", "counts_paths", metavar="FILE", callback=_curated, multiple=True,
+              help="Join dated counts and status events from FILE first (see `geomap join`); repeat to join several, "
+                   f"in order  [default with the default INPUT: {DEFAULT_COUNTS}; with another INPUT, its national totals]")
 @click.option("--as-of", "as_of", metavar="DATE", help="Show the map as it stood on DATE (YYYY-MM-DD or YYYY-MM).")
 @click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True, help="Language of every label.")
 @COUNTED_BY_OPTION
@@ -152,12 +159,14 @@ def validate(path):
 @click.option("--geocode", "geocode_first", is_flag=True, help="Locate facilities without coordinates first (INPUT may be a CSV; see `geomap geocode`).")
 @geocode_options
 @click.pass_context
-def build(ctx, input_path, output, counts_path, as_of, lang, counted_by, title, subtitle, embed, no_cluster, timeline, cdn,
+def build(ctx, input_path, output, counts_paths, as_of, lang, counted_by, title, subtitle, embed, no_cluster, timeline, cdn,
           no_tiles, png_path, geocode_first, **geocode_settings):
     """Validate INPUT and write a self-contained interactive map.
 
     INPUT defaults to data/facilities.geojson, joined with data/counts.csv (a
-    clone's data/, else the copy installed with geomap). The page inlines every
+    clone's data/, else the copy installed with geomap); another INPUT without
+    --counts gets only that file's nationwide totals. --counts may be repeated
+    (joined in order). The page inlines every
     script, style and the country outline, so it opens offline; only the
     base-map tiles need the network.
 
@@ -181,7 +190,7 @@ def build(ctx, input_path, output, counts_path, as_of, lang, counted_by, title, 
         from .load import read_facilities
 
         facilities = read_facilities(input_path)
-    facilities = _with_counts(facilities, input_path, counts_path, as_of)
+    facilities = _with_counts(facilities, input_path, counts_paths, as_of)
     write_map(facilities, output, options)
     say(f"{output}: {len(facilities)} facilities" + (f" (as of {as_of})" if as_of else ""))
     if png_path:
@@ -194,13 +203,19 @@ def build(ctx, input_path, output, counts_path, as_of, lang, counted_by, title, 
         ctx.exit(2)
 
 
-def _with_counts(facilities, input_path, counts_path, as_of):
-    """Join COUNTS (by default data/counts.csv when INPUT is the curated dataset) and pick --as-of."""
+def _with_counts(facilities, input_path, counts_paths, as_of, national=True):
+    """Join each --counts and pick --as-of; without --counts, data/counts.csv for the curated INPUT,
+    and (``national``) only its nationwide totals for any other INPUT (docs/join.md)."""
     from .export import with_counts
 
-    if counts_path is None and is_curated(input_path) and Path(curated_path(DEFAULT_COUNTS)).is_file():
-        counts_path = curated_path(DEFAULT_COUNTS)
-    facilities, notes = with_counts(facilities, counts_path, as_of)
+    curated_counts = Path(curated_path(DEFAULT_COUNTS))
+    national_from = None
+    if not counts_paths and curated_counts.is_file():
+        if is_curated(input_path):
+            counts_paths = [str(curated_counts)]
+        elif national:
+            national_from = str(curated_counts)
+    facilities, notes = with_counts(facilities, counts_paths, as_of, national_from)
     for line in notes:
         say(line)
     return facilities
@@ -278,12 +293,13 @@ def schema():
 @click.option("--precision", default=6, show_default=True, type=click.IntRange(0, 15), help="Decimals kept in coordinates (6 ≈ 0.1 m).")
 @click.option("--excel", is_flag=True, help="CSV: write UTF-8 with a BOM so Excel shows accents correctly.")
 @click.option("--counts-csv", "counts_output", metavar="PATH", help="Also write the counts history as a long CSV (one row per dated figure).")
-@click.option("--counts", "counts_path", metavar="FILE", callback=_curated, help="First join dated counts and status events from FILE (see `geomap join`).")
+@click.option("--counts", "counts_paths", metavar="FILE", callback=_curated, multiple=True,
+              help="First join dated counts and status events from FILE (see `geomap join`); repeat to join several.")
 @click.option("--as-of", "as_of", metavar="DATE", help="Show the figure and status current on DATE (YYYY-MM-DD or YYYY-MM).")
 @click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True, help="KML: language of the placemark descriptions.")
 @COUNTED_BY_OPTION
 @RAW_CELLS_OPTION
-def export_command(input_path, fmt, output, precision, excel, counts_output, counts_path, as_of, lang, counted_by,
+def export_command(input_path, fmt, output, precision, excel, counts_output, counts_paths, as_of, lang, counted_by,
                    raw_cells):
     """Export INPUT as GeoJSON, CSV, GeoPackage or KML for use elsewhere.
 
@@ -302,7 +318,7 @@ def export_command(input_path, fmt, output, precision, excel, counts_output, cou
 
     fmt = fmt or (output and format_for(output)) or "geojson"
     output = output or default_output(input_path, fmt)
-    facilities = _with_counts(read_export(input_path), input_path, counts_path, as_of)
+    facilities = _with_counts(read_export(input_path), input_path, counts_paths, as_of)
     if counted_by:  # recorded in the provenance as the dataset's primary organisation
         from .organisations import canonical_counted_by
 
@@ -357,13 +373,14 @@ def geocode(ctx, input_path, output, country, **settings):
 @click.option("--width", default=1200, show_default=True, type=click.IntRange(200, 8000), help="Width in pixels.")
 @click.option("--height", default=630, show_default=True, type=click.IntRange(200, 8000),
               help="Height in pixels (630 for a 1200-wide social card).")
-@click.option("--counts", "counts_path", metavar="FILE", callback=_curated, help="Join dated counts first, as `geomap build --counts`.")
+@click.option("--counts", "counts_paths", metavar="FILE", callback=_curated, multiple=True,
+              help="Join dated counts first, as `geomap build --counts` (repeatable).")
 @click.option("--as-of", "as_of", metavar="DATE", help="The map as it stood on DATE (YYYY-MM-DD or YYYY-MM).")
 @click.option("--lang", type=click.Choice(["en", "es"]), default="en", show_default=True)
 @COUNTED_BY_OPTION
 @click.option("--title", help="Headline (default: a title in the chosen language).")
 @click.option("--tiles", is_flag=True, help="Draw OpenStreetMap tiles under the map (needs the network).")
-def snapshot(input_path, output, width, height, counts_path, as_of, lang, counted_by, title, tiles):
+def snapshot(input_path, output, width, height, counts_paths, as_of, lang, counted_by, title, tiles):
     """Save a PNG picture of the map, drawn by headless chromium.
 
     Needs Debian's chromium (apt-get install -y chromium) and Playwright
@@ -379,7 +396,7 @@ def snapshot(input_path, output, width, height, counts_path, as_of, lang, counte
     from .snapshot import snapshot as take_snapshot
 
     output = output or default_output(lang, ".png")
-    facilities = _with_counts(read_facilities(input_path), input_path, counts_path, as_of)
+    facilities = _with_counts(read_facilities(input_path), input_path, counts_paths, as_of)
     options = MapOptions(lang=lang, title=title, as_of=as_of, counted_by=counted_by, tiles=tiles, cluster=False,
                          static=True)
     take_snapshot(facilities, output, options, width, height)
@@ -447,7 +464,7 @@ def diff(old_path, new_path, since, as_json, lang, output):
         old, new, old_label = read_since(since)
         bulletin = diff_datasets(old, new, old_label, "working tree")
     elif old_path and new_path:
-        old, new = (_with_counts(read_export(path), path, None, None) for path in (old_path, new_path))
+        old, new = (_with_counts(read_export(path), path, (), None, national=False) for path in (old_path, new_path))
         bulletin = diff_datasets(old, new)
     else:
         raise InputError("geomap diff: give two versions to compare (geomap diff OLD NEW) or --since REV")

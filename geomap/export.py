@@ -374,20 +374,31 @@ def _write_kml(facilities, output, precision, generated_at, lang):
         handle.write("\n")
 
 
-def with_counts(facilities, counts_path=None, as_of=None):
-    """``facilities`` after ``geomap join`` of ``counts_path`` and/or choosing ``as_of``.
+def with_counts(facilities, counts_paths=(), as_of=None, national_from=None):
+    """``facilities`` after ``geomap join`` of each of ``counts_paths`` in order, and/or choosing ``as_of``.
 
-    With only ``as_of``, the figure and status current on that date are picked from
-    the history already in the data. Returns ``(facilities, lines for stderr)``.
+    ``counts_paths`` is one path or several (``--counts`` given more than once): each is joined
+    onto the result of the one before, so figures in two files are kept once and conflicts follow
+    the rules of docs/join.md. ``national_from``: a counts file whose nationwide rows
+    (:func:`geomap.join.join_national`) are joined when there are no ``counts_paths``. With only
+    ``as_of``, the figure and status current on that date are picked from the history already in
+    the data. Returns ``(facilities, lines for stderr)``.
     """
-    if counts_path is None and as_of is None:
-        return facilities, []
+    counts_paths = [counts_paths] if isinstance(counts_paths, (str, Path)) else list(counts_paths or ())
     from . import join
 
-    if counts_path is None:
-        return join.as_of_view(facilities, as_of), []
-    joined, report = join.join_file(facilities, counts_path, as_of)
-    return joined, list(join.summary(report, counts_name=counts_path))
+    notes = []
+    if not counts_paths and national_from is not None:
+        facilities, joined_rows = join.join_national(facilities, national_from, as_of)
+        if joined_rows:
+            return facilities, [f"nationwide totals: joined the {joined_rows} national figures of {national_from} "
+                                "(give --counts to join your own counts instead)"]
+    if not counts_paths:
+        return (facilities if as_of is None else join.as_of_view(facilities, as_of)), notes
+    for counts_path in counts_paths:
+        facilities, report = join.join_file(facilities, counts_path, as_of)
+        notes.extend(join.summary(report, counts_name=counts_path))
+    return facilities, notes
 
 
 def default_output(input_path, fmt):

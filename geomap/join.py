@@ -196,6 +196,24 @@ def join_file(facilities, counts_path, as_of=None, aliases_path=None, strict=Fal
     return joined, report
 
 
+def join_national(facilities, counts_path, as_of=None):
+    """Join only the ``national:XX`` rows of ``counts_path`` for the countries of ``facilities``.
+
+    What ``geomap build`` does for a user's own facilities file without ``--counts``: the curated
+    nationwide series stays on the map. Returns ``(joined, number of rows joined)``; with no such
+    rows, ``facilities`` unchanged (and 0).
+    """
+    counts = read_counts(counts_path)
+    countries = {str(country).upper() for country in facilities.get("country", pd.Series(dtype=object)).dropna()}
+    national = counts[counts["facility"].str.fullmatch(r"national:[A-Za-z]{2}", case=False)
+                      & counts["facility"].str[-2:].str.upper().isin(countries)]
+    if national.empty:
+        return facilities, 0
+    joined, _ = join_counts(facilities, national.reset_index(drop=True), as_of, counts_name=str(counts_path))
+    joined.attrs["inputs"] = [*facilities.attrs.get("inputs", []), input_record(counts_path)]
+    return joined, len(national)
+
+
 def default_output(facilities_path):
     """``output/<facilities stem>.joined.geojson``: the default of ``geomap join -o``."""
     return Path("output") / f"{Path(str(facilities_path)).stem}.joined.geojson"

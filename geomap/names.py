@@ -255,3 +255,104 @@ class NameMatcher:
         if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < AMBIGUITY_MARGIN:
             return Match(None, "ambiguous", float(ranked[0][1]), ranked)
         return Match(ranked[0][0], "fuzzy", float(ranked[0][1]), ranked)
+
+
+#: Points closer than this (metres) with names at least :data:`NEAR_NAME_THRESHOLD` alike are probable duplicates.
+NEAR_METRES = 50.0
+#: How alike (rapidfuzz :data:`SCORER`, 0-100, no "all words appear" bonus) names at near points must be:
+#: facilities placed at one town point ("Yare", "Yare II", 80%) are distinct, "Tocorón"/"Tocoron" are not.
+NEAR_NAME_THRESHOLD = FUZZY_THRESHOLD
+_EARTH_METRES = 6_371_008.8
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """Two features of one file that probably describe one facility: their row positions, ids and why."""
+
+    first: int
+    second: int
+    first_id: str | None
+    second_id: str | None
+    reason: str
+
+
+def _list(value):
+    """A names cell (None, NaN, a string, a list or array) as a list of strings."""
+    if value is None or isinstance(value, float):
+        return []
+    return [value] if isinstance(value, str) else [item for item in value if isinstance(item, str)]
+
+
+def probable_duplicates(facilities, metres=NEAR_METRES):
+    """Pairs of ``facilities`` (a facilities frame) that are probably one facility, as :class:`Duplicate` s.
+
+    Two rules: (1) in one country and state, a name, English name or alias of one
+    :func:`normalize` s to a name, English name or alias of the other ("Cárcel de Tocuyito" and
+    the ``tocuyito`` facility, alias "Tocuyito"); parts in parentheses are not compared, as they
+    often name the site an annex belongs to; (2) points within ``metres`` whose best pair of
+    names scores at least :data:`NEAR_NAME_THRESHOLD` and carries the same numbers ("Rodeo I"
+    and "Rodeo II" are two prisons). Several facilities
+    at one town point with distinct names are not reported. A group of k facilities sharing a
+    name gives k-1 pairs (each with the first), not k²; near points use a KD-tree, not all pairs.
+    """
+    ids = facilities["id"].tolist()
+    def column(name):
+        return facilities[name].tolist() if name in facilities.columns else [None] * len(ids)
+
+    names = [_list(name) + _list(name_en) + _list(aliases)
+             for name, name_en, aliases in zip(column("name"), column("name_en"), column("aliases"))]
+    states, countries = column("state"), column("country")
+    places = [(country, fold(state) if isinstance(state, str) else None) for country, state in zip(countries, states)]
+    owners = {}
+    for row, (place, own) in enumerate(zip(places, names)):
+        for key in dict.fromkeys(map(normalize, own)):
+            owners.setdefault((place, key), []).append(row)
+    found = {}
+    for (place, key), group in owners.items():
+        for other in group[1:]:
+            where = states[group[0]] if isinstance(states[group[0]], str) else "one country"
+            found.setdefault((group[0], other), f'same name "{key}" in {where}')
+    found.update(_near_duplicates(facilities, names, metres, found))
+    return [Duplicate(first, second, ids[first], ids[second], reason) for (first, second), reason in sorted(found.items())]
+
+
+def _near_duplicates(facilities, names, metres, known):
+    """``{(row, row): reason}`` for points within ``metres`` with alike names (rule 2 of :func:`probable_duplicates`)."""
+    from scipy.spatial import cKDTree
+
+    geometry = facilities.geometry
+    located = np.flatnonzero(~(geometry.isna() | geometry.is_empty).to_numpy())
+    if len(located) < 2:
+        return {}
+    lon, lat = np.radians(geometry.x.to_numpy()[located]), np.radians(geometry.y.to_numpy()[located])
+    unit = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+    pairs = cKDTree(unit).query_pairs(metres / _EARTH_METRES, output_type="ndarray")
+    near = {}
+    for left, right in pairs:
+        first, second = sorted((int(located[left]), int(located[right])))
+        if (first, second) in known:
+            continue
+        keys = [list(dict.fromkeys(map(normalize, names[row]))) for row in (first, second)]
+        if not all(keys):
+            continue
+        alike = max((int(SCORER(left_key, right_key)) for left_key in keys[0] for right_key in keys[1]
+                     if _numbers(left_key) == _numbers(right_key)), default=0)
+        if alike >= NEAR_NAME_THRESHOLD:
+            apart = np.linalg.norm(unit[left] - unit[right]) * _EARTH_METRES
+            near[(first, second)] = f"{apart:.0f} m apart, names {alike}% alike"
+    return near
+
+
+def _numbers(key):
+    """The numbers in a normalized name: names that differ in them ("rodeo 1", "rodeo 2") are two facilities."""
+    return [word for word in key.split() if word.isdigit()]
+
+
+def duplicate_problems(facilities, file="<input>"):
+    """:func:`probable_duplicates` as warning :class:`~geomap.places.LocationProblem` s, one line each (``geomap validate``)."""
+    from .places import LocationProblem
+
+    return [LocationProblem(file, duplicate.second, duplicate.second_id, None,
+                            f"probable duplicate of feature {duplicate.first} (id={duplicate.first_id}): {duplicate.reason}: "
+                            "merge them, or add one name to the other's aliases if they are the same facility", warning=True)
+            for duplicate in probable_duplicates(facilities)]
