@@ -18,7 +18,7 @@ from geomap.load import read_facilities, read_locations
 from conftest import REPO
 
 SMALL = REPO / "tests/fixtures/small.geojson"
-UCLA = REPO.parent.parent / "shared/reference/peers/ucla_fac_data.csv"
+UCLA = REPO.parent / "shared/reference/peers/ucla_fac_data.csv"  # ../shared beside the clone
 HELICOIDE = (-66.9099, 10.4894)  # Caracas, Distrito Capital
 LOS_TEQUES = (-67.0333, 10.3450)  # Miranda
 # US facilities from public prison lists (a tiny stand-in for UCLA's list of 2,296)
