@@ -287,9 +287,10 @@ def schema():
 
 @main.command("export")
 @input_argument
-@click.option("-f", "--format", "fmt", type=click.Choice(["geojson", "csv", "gpkg", "kml"]),
-              help="Output format  [default: from the -o suffix, else geojson]")
-@click.option("-o", "--output", help="File to write ('-' = stdout for geojson, csv, kml)  [default: output/<INPUT stem>.<format>]")
+@click.option("-f", "--format", "fmt", type=click.Choice(["geojson", "csv", "gpkg", "kml", "datapackage"]),
+              help="Output format (datapackage: a folder of CSV tables + datapackage.json)  [default: from the -o suffix, else geojson]")
+@click.option("-o", "--output", help="File (folder for datapackage) to write ('-' = stdout for geojson, csv, kml)  "
+                                     "[default: output/<INPUT stem>.<format>; output/datapackage]")
 @click.option("--precision", default=6, show_default=True, type=click.IntRange(0, 15), help="Decimals kept in coordinates (6 ≈ 0.1 m).")
 @click.option("--excel", is_flag=True, help="CSV: write UTF-8 with a BOM so Excel shows accents correctly.")
 @click.option("--counts-csv", "counts_output", metavar="PATH", help="Also write the counts history as a long CSV (one row per dated figure).")
@@ -301,18 +302,19 @@ def schema():
 @RAW_CELLS_OPTION
 def export_command(input_path, fmt, output, precision, excel, counts_output, counts_paths, as_of, lang, counted_by,
                    raw_cells):
-    """Export INPUT as GeoJSON, CSV, GeoPackage or KML for use elsewhere.
+    """Export INPUT as GeoJSON, CSV, GeoPackage, KML or a Frictionless data package.
 
     INPUT is a facilities GeoJSON or any geomap export (default
     data/facilities.geojson). Every format keeps every field and records
     provenance (inputs with SHA-256, as-of date, sources); docs/data-model.md
-    says how lists are written.
+    says how lists are written; docs/datapackage.md describes the package.
 
     \b
     Examples:
       geomap export --format csv --excel
       geomap export data/facilities.geojson --format gpkg -o out.gpkg --counts-csv out/counts.csv
       geomap export --counts data/counts.csv --as-of 2026-01 -f kml -o - > facilities.kml
+      geomap export --format datapackage -o output/datapackage
     """
     from .export import default_output, export_facilities, format_for, read_export
 

@@ -63,6 +63,8 @@ from .style import STATUS_KML_COLOURS
 
 #: Export format name -> file suffix.
 FORMATS = {"geojson": ".geojson", "csv": ".csv", "gpkg": ".gpkg", "kml": ".kml"}
+#: Formats written as a folder of files (:mod:`geomap.datapackage`), with the default folder.
+FOLDER_FORMATS = {"datapackage": Path("output") / "datapackage"}
 #: Formats that can stream to stdout (``-o -``).
 TEXT_FORMATS = ("geojson", "csv", "kml")
 DEFAULT_PRECISION = 6
@@ -402,7 +404,9 @@ def with_counts(facilities, counts_paths=(), as_of=None, national_from=None):
 
 
 def default_output(input_path, fmt):
-    """``output/<input stem>.<ext>``: where an export goes when no -o is given."""
+    """``output/<input stem>.<ext>`` (``output/datapackage`` for a package): where an export goes when no -o is given."""
+    if fmt in FOLDER_FORMATS:
+        return FOLDER_FORMATS[fmt]
     return Path("output") / (Path(str(input_path)).stem + FORMATS[fmt])
 
 
@@ -423,7 +427,7 @@ def export_facilities(
     lang="en",
     raw_cells=False,
 ):
-    """Write ``facilities`` as ``fmt`` (a key of :data:`FORMATS`) to ``output``.
+    """Write ``facilities`` as ``fmt`` (a key of :data:`FORMATS` or :data:`FOLDER_FORMATS`) to ``output``.
 
     ``output`` of ``-`` streams text formats to stdout. ``excel`` adds a UTF-8 BOM to
     CSV files; ``counts_output`` also writes the counts history as a long CSV;
@@ -432,10 +436,26 @@ def export_facilities(
     unless ``raw_cells``. An ``output`` whose suffix names
     another format is an :class:`InputError` (read_export could not read it back).
     Every write is atomic: an existing file is replaced only when the new one is
-    complete. Returns ``output``.
+    complete. ``datapackage`` writes the folder ``output``
+    (:func:`geomap.datapackage.write_datapackage`). Returns ``output``.
     """
-    if fmt not in FORMATS:
-        raise OutputError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if fmt in FOLDER_FORMATS:
+        from .datapackage import write_datapackage
+
+        if excel:
+            raise OutputError("--excel is for CSV files: a data package is UTF-8 without a BOM, as Frictionless reads it; drop --excel")
+        write_datapackage(facilities, output, precision, generated_at, raw_cells)
+    elif fmt not in FORMATS:
+        raise OutputError(f"unknown export format {fmt!r}: use one of {', '.join([*FORMATS, *FOLDER_FORMATS])}")
+    else:
+        _write_file(facilities, fmt, output, precision, excel, generated_at, lang, raw_cells)
+    if counts_output is not None:
+        write_counts_csv(facilities, counts_output, excel, raw_cells)
+    return output
+
+
+def _write_file(facilities, fmt, output, precision, excel, generated_at, lang, raw_cells):
+    """Write one of the single-file :data:`FORMATS` (checked: ``-`` only for text, a suffix that matches)."""
     if str(output) == "-" and fmt not in TEXT_FORMATS:
         raise OutputError(f"{fmt} is a binary database and cannot stream to stdout: give a file path with -o")
     named = format_for(output)
@@ -451,9 +471,6 @@ def export_facilities(
         _write_gpkg(facilities, output, precision, generated_at)
     else:
         _write_kml(facilities, output, precision, generated_at, lang)
-    if counts_output is not None:
-        write_counts_csv(facilities, counts_output, excel, raw_cells)
-    return output
 
 
 # ---------------------------------------------------------------- readers

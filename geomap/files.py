@@ -160,3 +160,41 @@ def sha256_file(path):
         for block in iter(lambda: handle.read(1 << 16), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_directory(path, replaceable):
+    """Yield a fresh temp folder beside ``path``; on success it becomes ``path``.
+
+    For outputs that are folders (a data package). An existing ``path`` is replaced
+    only when it is empty or ``replaceable(path)`` says it is an earlier output of the
+    same kind; anything else is an OutputError, so a user's folder is never clobbered.
+    A failure inside the block removes the temp folder and leaves ``path`` as it was.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{path}: is a file, and this output is a folder: choose a new folder with -o")
+    if path.is_dir() and any(path.iterdir()) and not replaceable(path):
+        raise OutputError(f"{path}: folder is not empty and holds no earlier geomap output: choose a new or empty folder with -o")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write here ({exc.strerror}); choose another -o path") from exc
+    old = path.parent / f"{tmp.name}.old"
+    try:
+        yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())
+        if path.is_dir():
+            os.rename(path, old)  # a folder cannot be renamed over a non-empty one: move the earlier aside
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            if old.is_dir():
+                os.rename(old, path)
+            raise
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        _raise_output_error(exc, path, (str(tmp), str(path), str(old)))
+        raise
+    shutil.rmtree(old, ignore_errors=True)
