@@ -23,6 +23,7 @@ from geomap.export import (
     COUNT_COLUMNS,
     COUNTS_LAYER,
     FACILITIES_LAYER,
+    FOLDER_FORMATS,
     FORMATS,
     KML_NS,
     decode_text,
@@ -338,7 +339,7 @@ def test_cli_schema_prints_the_shipped_schema():
 def test_cli_format_choices_match_the_api():
     command = main.commands["export"]
     choices = next(p for p in command.params if p.name == "fmt").type.choices
-    assert tuple(choices) == tuple(FORMATS)
+    assert tuple(choices) == (*FORMATS, *FOLDER_FORMATS)
 
 
 def test_cli_export_default_output_and_suffix(tmp_path, monkeypatch):
