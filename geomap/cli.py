@@ -190,7 +190,7 @@ def build(ctx, input_path, output, counts_paths, as_of, lang, counted_by, title,
         from .load import read_facilities
 
         facilities = read_facilities(input_path)
-    facilities = _with_counts(facilities, input_path, counts_paths, as_of)
+    facilities = _with_counts(facilities, input_path, counts_paths, as_of, counted_by=counted_by)
     write_map(facilities, output, options)
     say(f"{output}: {len(facilities)} facilities" + (f" (as of {as_of})" if as_of else ""))
     if png_path:
@@ -203,11 +203,20 @@ def build(ctx, input_path, output, counts_paths, as_of, lang, counted_by, title,
         ctx.exit(2)
 
 
-def _with_counts(facilities, input_path, counts_paths, as_of, national=True):
+def _with_counts(facilities, input_path, counts_paths, as_of, national=True, counted_by=None):
     """Join each --counts and pick --as-of; without --counts, data/counts.csv for the curated INPUT,
-    and (``national``) only its nationwide totals for any other INPUT (docs/join.md)."""
-    from .export import with_counts
+    and (``national``) only its nationwide totals for any other INPUT (docs/join.md).
 
+    Says where nationwide totals carried by INPUT itself (a geomap export's provenance) come from,
+    and warns when --counted-by names no organisation with a nationwide figure, so a typo never
+    silently drops the headline's figure.
+    """
+    from .export import with_counts
+    from .organisations import canonical_counted_by
+
+    carried = len(facilities.attrs.get("national_totals") or [])
+    if carried:
+        say(f"nationwide totals: {carried} carried by {input_path} itself (its geomap provenance)")
     curated_counts = Path(curated_path(DEFAULT_COUNTS))
     national_from = None
     if not counts_paths and curated_counts.is_file():
@@ -218,6 +227,10 @@ def _with_counts(facilities, input_path, counts_paths, as_of, national=True):
     facilities, notes = with_counts(facilities, counts_paths, as_of, national_from)
     for line in notes:
         say(line)
+    counting = sorted({total.get("counted_by") or "unknown" for total in facilities.attrs.get("national_totals") or []})
+    if counted_by and counting and canonical_counted_by(counted_by) not in counting:
+        say(f"warning: --counted-by {counted_by}: no nationwide figure is counted by it, so the headline leads with "
+            f"none; organisations with nationwide figures: {', '.join(counting)}")
     return facilities
 
 
@@ -320,7 +333,7 @@ def export_command(input_path, fmt, output, precision, excel, counts_output, cou
 
     fmt = fmt or (output and format_for(output)) or "geojson"
     output = output or default_output(input_path, fmt)
-    facilities = _with_counts(read_export(input_path), input_path, counts_paths, as_of)
+    facilities = _with_counts(read_export(input_path), input_path, counts_paths, as_of, counted_by=counted_by)
     if counted_by:  # recorded in the provenance as the dataset's primary organisation
         from .organisations import canonical_counted_by
 
@@ -398,7 +411,7 @@ def snapshot(input_path, output, width, height, counts_paths, as_of, lang, count
     from .snapshot import snapshot as take_snapshot
 
     output = output or default_output(lang, ".png")
-    facilities = _with_counts(read_facilities(input_path), input_path, counts_paths, as_of)
+    facilities = _with_counts(read_facilities(input_path), input_path, counts_paths, as_of, counted_by=counted_by)
     options = MapOptions(lang=lang, title=title, as_of=as_of, counted_by=counted_by, tiles=tiles, cluster=False,
                          static=True)
     take_snapshot(facilities, output, options, width, height)

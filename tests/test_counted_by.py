@@ -169,3 +169,22 @@ def test_an_organisation_named_in_free_text_stays_in_its_own_isolate(offline_pag
     found = page.evaluate(ISOLATES, page.query_selector(".leaflet-popup-content"))
     assert len(found) == 2 and all(item == ["isolate", "Comité" + RLO] for item in found)  # latest by organisation, earlier figures
     assert offline_page.errors == []
+
+
+def test_an_unknown_counted_by_is_a_warning_naming_the_organisations(tmp_path, counts):
+    out = tmp_path / "map.html"
+    result = CliRunner().invoke(main, ["build", str(SMALL), "--counts", str(counts), "-o", str(out),
+                                       "--counted-by", "foro-penall"])
+    assert result.exit_code == 0, result.output
+    assert ("warning: --counted-by foro-penall: no nationwide figure is counted by it, so the headline leads with "
+            "none; organisations with nationwide figures: foro_penal, jep") in result.stderr
+    quiet = CliRunner().invoke(main, ["build", str(SMALL), "--counts", str(counts), "-o", str(out), "--counted-by", "JEP"])
+    assert "warning" not in quiet.stderr
+
+
+def test_build_says_when_nationwide_totals_come_from_the_input_itself(tmp_path, counts):
+    exported = tmp_path / "export.geojson"
+    export_facilities(join_file(read_facilities(SMALL), counts)[0], "geojson", exported)
+    result = CliRunner().invoke(main, ["build", str(exported), "--counts", str(counts), "-o", str(tmp_path / "m.html")])
+    assert result.exit_code == 0, result.output
+    assert f"nationwide totals: 3 carried by {exported} itself (its geomap provenance)" in result.stderr
