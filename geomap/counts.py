@@ -274,8 +274,8 @@ def _check_row(raw, number):
     if detainees is not None and (as_of is None or source is None):
         raise ValueError(f"figure {detainees} needs {'an as_of date' if as_of is None else 'a source URL'}: "
                          "every number is shown with its date and source")
-    if detainees is not None and future_problem(as_of):
-        raise ValueError(f"as_of {future_problem(as_of)}")
+    if detainees is not None and (future := future_problem(as_of)):
+        raise ValueError(f"as_of {future}")
     if status is not None and (status_date is None or source is None):
         raise ValueError(f"status {status!r} needs {'a status_date' if status_date is None else 'a source URL'}")
     return {
