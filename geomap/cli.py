@@ -113,7 +113,9 @@ GEOCODE_OPTIONS = ("gazetteer", "cache", "geocoder", "geocoder_url", "user_agent
 @main.command()
 @click.argument("path", metavar="FILE", callback=_curated)
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too (probable duplicates, unknown state names).")
-def validate(path, strict):
+@click.option("--max-warnings", type=click.IntRange(min=0), default=100, show_default=True,
+              help="Print at most this many warnings, then how many more there are (0: print all).")
+def validate(path, strict, max_warnings):
     """Check a facilities GeoJSON file against the data model and the map.
 
     Prints one line per problem (file, feature index and id, field) and exits 1
@@ -132,8 +134,12 @@ def validate(path, strict):
 
     facilities = read_facilities(path, check_locations=False)
     problems = location_problems(facilities, path) + duplicate_problems(facilities, path)
-    for warning in (problem for problem in problems if problem.warning and not strict):
+    warnings = [problem for problem in problems if problem.warning and not strict]
+    shown = warnings if not max_warnings else warnings[:max_warnings]
+    for warning in shown:
         say(f"warning: {warning}")
+    if len(shown) < len(warnings):
+        say(f"warning: {path}: {len(warnings) - len(shown):,} more warnings not shown; --max-warnings 0 lists them all")
     raise_problems([problem for problem in problems if strict or not problem.warning], path)
     say(f"{path}: {len(facilities)} facilities, valid")
 

@@ -71,3 +71,16 @@ def test_near_points_with_other_names_or_numbers_are_distinct(tmp_path):
     path = curated_with(tmp_path, ("helicoide", {"id": "otro", "name": "Comando de Zona 43 de la GNB"}, 0.0001),
                         ("rodeo_ii", {"id": "rodeo_iv", "name": "Internado Judicial Rodeo IV"}, 0.0001))
     assert probable_duplicates(read_facilities(path)) == []
+
+
+def test_validate_caps_the_warnings_it_prints_and_says_how_many_more(tmp_path):
+    extra = [("tocuyito", {"id": f"carcel_tocuyito_{n}", "name": "Cárcel de Tocuyito"}, n / 1000) for n in range(5)]
+    path = curated_with(tmp_path, *extra)
+    capped = CliRunner().invoke(main, ["validate", "--max-warnings", "2", str(path)])
+    assert capped.exit_code == 0, capped.output
+    lines = capped.stderr.splitlines()
+    assert sum("duplicate" in line for line in lines) == 2
+    assert f"warning: {path}: 3 more warnings not shown; --max-warnings 0 lists them all" in lines
+    every = CliRunner().invoke(main, ["validate", "--max-warnings", "0", str(path)])
+    assert sum("duplicate" in line for line in every.stderr.splitlines()) == 5
+    assert "more warnings not shown" not in every.stderr
