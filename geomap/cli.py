@@ -211,7 +211,8 @@ def build(ctx, input_path, output, counts_paths, as_of, lang, counted_by, title,
 
 def _with_counts(facilities, input_path, counts_paths, as_of, national=True, counted_by=None):
     """Join each --counts and pick --as-of; without --counts, data/counts.csv for the curated INPUT,
-    and (``national``) only its nationwide totals for any other INPUT (docs/join.md).
+    and (``national``) only its nationwide totals for any other INPUT that carries none of its own
+    (docs/join.md): an older export keeps the totals of its day.
 
     Says where nationwide totals carried by INPUT itself (a geomap export's provenance) come from,
     and warns when --counted-by names no organisation with a nationwide figure, so a typo never
@@ -228,7 +229,7 @@ def _with_counts(facilities, input_path, counts_paths, as_of, national=True, cou
     if not counts_paths and curated_counts.is_file():
         if is_curated(input_path):
             counts_paths = [str(curated_counts)]
-        elif national:
+        elif national and not carried:
             national_from = str(curated_counts)
     facilities, notes = with_counts(facilities, counts_paths, as_of, national_from)
     for line in notes:

@@ -188,3 +188,12 @@ def test_build_says_when_nationwide_totals_come_from_the_input_itself(tmp_path, 
     result = CliRunner().invoke(main, ["build", str(exported), "--counts", str(counts), "-o", str(tmp_path / "m.html")])
     assert result.exit_code == 0, result.output
     assert f"nationwide totals: 3 carried by {exported} itself (its geomap provenance)" in result.stderr
+
+
+def test_an_export_built_without_counts_keeps_the_totals_of_its_day(tmp_path, counts):
+    exported = tmp_path / "export.geojson"
+    export_facilities(join_file(read_facilities(SMALL), counts)[0], "geojson", exported)
+    result = CliRunner().invoke(main, ["build", str(exported), "-o", str(tmp_path / "m.html")])
+    assert result.exit_code == 0, result.output
+    assert f"nationwide totals: 3 carried by {exported} itself" in result.stderr
+    assert "data/counts.csv" not in result.stderr  # the curated series of today is not mixed in
