@@ -153,26 +153,26 @@ def _count_fields(facility, new, as_of, conflicts):
     if not existing and not new:
         return {field: facility[field] for field in COUNT_FIELDS}
     merged = merge_figures(existing, new)
-    _note_conflicts(facility["id"], merged, conflicts)
+    _note_conflicts(facility["id"], merged, new, conflicts)
     return count_fields([{key: value for key, value in count.items() if key != "_row"} for count in merged], as_of)
 
 
-def _note_conflicts(facility_id, merged, conflicts):
-    """For each input row whose date has other, different figures: a one-line explanation."""
+def _note_conflicts(facility_id, merged, new, conflicts):
+    """For each input row of ``new`` whose date has other, different figures in ``merged``: a
+    one-line explanation (also when the row repeats a figure the facilities file already holds)."""
     by_date = {}
     for count in merged:
         by_date.setdefault(date_key(count["as_of"]), []).append(count)
-    for same_date in by_date.values():
-        figures = {(count["detainees"], count.get("qualifier") or "exact") for count in same_date}
+    for count in new:
+        same_date = by_date[date_key(count["as_of"])]
+        figures = {(other["detainees"], other.get("qualifier") or "exact") for other in same_date}
         if len(figures) < 2:
             continue
         shown = min(same_date, key=figure_rank)
-        text = (f"{facility_id} {shown['as_of']}: {len(figures)} different figures "
-                f"({', '.join(f'{n} {q}' for n, q in sorted(figures))}); shown {shown['detainees']}"
-                f" ({shown['counted_by'] or 'organisation unknown'}) by the same-date rule")
-        for count in same_date:
-            if "_row" in count:
-                conflicts[count["_row"]] = text
+        conflicts[count["_row"]] = (
+            f"{facility_id} {shown['as_of']}: {len(figures)} different figures "
+            f"({', '.join(f'{n} {q}' for n, q in sorted(figures))}); shown {shown['detainees']}"
+            f" ({shown['counted_by'] or 'organisation unknown'}) by the same-date rule")
 
 
 def _status_fields(facility, new, as_of):

@@ -233,6 +233,15 @@ def test_two_figures_for_one_facility_and_date_are_kept_reported_and_resolved(fa
     assert "2 different figures (65 exact, 80 up_to); shown 65" in report["conflict"].iloc[0]
 
 
+def test_joining_the_same_rows_again_still_reports_their_conflicts(facilities, tmp_path):
+    path = write(tmp_path, HEADER + "helicoide,80,up_to,2026-01-15,https://example.org/b,,,\n"
+                                    "helicoide,65,,2026-01-15,https://example.org/a,,,\n")
+    once, _ = join_file(facilities, path)
+    _, again = join_file(once, path)  # the rows are already in the facilities file
+    assert list(again["conflict"]) == [again["conflict"].iloc[0]] * 2 != ["", ""]
+    assert "2 different figures (65 exact, 80 up_to); shown 65" in again["conflict"].iloc[0]
+
+
 def test_as_of_picks_the_latest_figure_on_or_before_and_a_month_counts_as_its_last_day(facilities, tmp_path):
     path = write(tmp_path, HEADER + "helicoide,65,,2026-01,https://example.org/jan,,,\n"
                                     "helicoide,,,,https://example.org/close,cierre anunciado,2026-01-30,\n")
