@@ -17,8 +17,8 @@ from .cells import neutralise
 from .counts import COLUMNS, cell_text, map_header, read_counts, read_table
 from .errors import InputError
 from .files import atomic_write
-from .history import (COUNT_FIELDS, STATUS_FIELDS, count_fields, date_key, facility_events, facility_figures,
-                      figure_rank, merge_events, merge_figures, parse_as_of, status_fields)
+from .history import (COUNT_FIELDS, STATUS_FIELDS, _figure_identity, count_fields, date_key, facility_events,
+                      facility_figures, figure_rank, merge_events, merge_figures, parse_as_of, status_fields)
 from .load import input_record
 from .names import Facility, NameMatcher
 
@@ -134,7 +134,8 @@ def join_counts(facilities, counts, as_of=None, aliases=None, strict=False, coun
         facilities.attrs.get("national_totals", []), totals,
         identity=lambda total: (total["country"], total["detainees"], total.get("qualifier") or "exact",
                                 total["as_of"], total.get("source")))
-    report["conflict"] = [conflicts.get(number, "") for number in report["row"]]
+    report["conflict"] = [conflicts.get(number, ("", False))[0] for number in report["row"]]
+    report.attrs["held_conflicts"] = {number for number, (_, held) in conflicts.items() if held}
     figures = counts[counts["detainees"].notna()]
     report.attrs["counted_by"] = {"column": counts.attrs.get("counted_by_column", True),
                                   "unknown": int(figures["counted_by"].isna().sum()), "figures": len(figures)}
@@ -153,13 +154,15 @@ def _count_fields(facility, new, as_of, conflicts):
     if not existing and not new:
         return {field: facility[field] for field in COUNT_FIELDS}
     merged = merge_figures(existing, new)
-    _note_conflicts(facility["id"], merged, new, conflicts)
+    _note_conflicts(facility["id"], merged, new, conflicts, existing)
     return count_fields([{key: value for key, value in count.items() if key != "_row"} for count in merged], as_of)
 
 
-def _note_conflicts(facility_id, merged, new, conflicts):
+def _note_conflicts(facility_id, merged, new, conflicts, existing):
     """For each input row of ``new`` whose date has other, different figures in ``merged``: a
-    one-line explanation (also when the row repeats a figure the facilities file already holds)."""
+    one-line explanation, and whether the facilities file already held the row's figure (the
+    report says it; stderr only names conflicts the join brought in)."""
+    held = {_figure_identity(count) for count in existing}
     by_date = {}
     for count in merged:
         by_date.setdefault(date_key(count["as_of"]), []).append(count)
@@ -172,7 +175,8 @@ def _note_conflicts(facility_id, merged, new, conflicts):
         conflicts[count["_row"]] = (
             f"{facility_id} {shown['as_of']}: {len(figures)} different figures "
             f"({', '.join(f'{n} {q}' for n, q in sorted(figures))}); shown {shown['detainees']}"
-            f" ({shown['counted_by'] or 'organisation unknown'}) by the same-date rule")
+            f" ({shown['counted_by'] or 'organisation unknown'}) by the same-date rule",
+            _figure_identity(count) in held)
 
 
 def _status_fields(facility, new, as_of):
@@ -268,7 +272,8 @@ def summary(report, report_file=None, counts_name="the counts file"):
             listed = ", ".join(f"row {r} {n!r}" for r, n in zip(rows["row"][:10], rows["input_name"][:10]))
             more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
             lines.append(f"{method} ({advice}; not joined): {listed}{more}")
-    conflicts = sorted(set(filter(None, report["conflict"])))
+    held = report.attrs.get("held_conflicts", set())
+    conflicts = sorted({text for row, text in zip(report["row"], report["conflict"]) if text and row not in held})
     lines.extend(f"conflict: {text}" for text in conflicts)
     counted = report.attrs.get("counted_by")
     if counted and counted["figures"] and not counted["column"]:

@@ -240,6 +240,7 @@ def test_joining_the_same_rows_again_still_reports_their_conflicts(facilities, t
     _, again = join_file(once, path)  # the rows are already in the facilities file
     assert list(again["conflict"]) == [again["conflict"].iloc[0]] * 2 != ["", ""]
     assert "2 different figures (65 exact, 80 up_to); shown 65" in again["conflict"].iloc[0]
+    assert not [line for line in summary(again) if line.startswith("conflict:")]  # stderr names only new ones
 
 
 def test_as_of_picks_the_latest_figure_on_or_before_and_a_month_counts_as_its_last_day(facilities, tmp_path):
