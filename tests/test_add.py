@@ -185,10 +185,25 @@ def test_a_bad_count_row_names_the_report_row_and_writes_nothing(dataset):
 
 def test_nothing_is_written_when_the_result_fails_validation(dataset):
     report = write_report(dataset / "report.csv", [{**WITH_COORDINATES, "facility_type": "castle"}])
-    with pytest.raises(InputError, match=r"report\.csv: row 2.*facility_type"):
+    with pytest.raises(InputError) as caught:
         add_file(report, "data/facilities.geojson", "data/counts.csv", offline(dataset))
+    assert [str(problem) for problem in caught.value.problems] == [
+        f"{report}: row 2 (id=comando_de_zona_21_gnb_tachira): facility_type: 'castle' is not one of: prison, "
+        "pretrial_detention, intelligence_hq, military_prison, police, other"]
     assert (dataset / "data/facilities.geojson").read_bytes() == (REPO / "data/facilities.geojson").read_bytes()
     assert (dataset / "data/counts.csv").read_bytes() == (REPO / "data/counts.csv").read_bytes()
+
+
+def test_a_failure_while_writing_leaves_both_files_as_they_were(dataset):
+    (dataset / "mine.csv").write_text("facility,detainees,as_of,source\nhelicoide,57,2026-01-09,https://example.org/a\n",
+                                      encoding="utf-8")
+    result = add_file(write_report(dataset / "report.csv", [WITH_COORDINATES]), "data/facilities.geojson", "mine.csv",
+                      offline(dataset))
+    with pytest.raises(InputError, match=r"mine\.csv: no counted_by column"):
+        result.write()  # the facilities file was complete, but the counts could not be: neither is replaced
+    assert (dataset / "data/facilities.geojson").read_bytes() == (REPO / "data/facilities.geojson").read_bytes()
+    assert (dataset / "mine.csv").read_text("utf-8").count("\n") == 2
+    assert sorted(path.name for path in (dataset / "data").iterdir()) == sorted(path.name for path in (REPO / "data").iterdir())
 
 
 def test_an_xlsx_and_a_geojson_report_are_read(dataset):
