@@ -325,6 +325,7 @@ def _new_facility(rows, taken, report_name):
                            *(alias.strip() for alias in props.pop("aliases", "").split(";"))])
     props["name"] = props.get("name") or props["id"]
     props["aliases"] = [name for name in names if name and name != props["name"]]
+    props["sources"] = list(dict.fromkeys(row["counts"]["source"] for row in rows if row["counts"].get("source")))
     props.setdefault("facility_type", "other")
     props.setdefault("status", "unknown")
     if "country" in props:
@@ -515,7 +516,7 @@ def _listed(items, limit=10):
 
 def summary_lines(result, dry_run=False):
     """Lines for stderr: every facility enriched or added, the COUNTS rows, and every row left out (and why)."""
-    would = "would " if dry_run else ""
+    add = "would add" if dry_run else "added"
     plural = lambda number, word: f"{number} {word}{'' if number == 1 else 's'}"  # noqa: E731
     lines = []
     if result.unknown_columns:
@@ -526,17 +527,17 @@ def summary_lines(result, dry_run=False):
         changes += [f"alias {name!r}" for name in item["aliases_added"]]
         kept = "; kept its own " + ", ".join(f"{key} (the report says {value!r})" for key, value in item["kept"].items()) \
             if item["kept"] else ""
-        what = f"{would}add " + ", ".join(changes) if changes else "nothing to fill"
+        what = f"{add} " + ", ".join(changes) if changes else "nothing to fill"
         lines.append(f"matched row {item['row']} {item['name']!r} -> {item['id']} ({item['method']}): {what}{kept}")
-    lines.append(f"{would}add {plural(len(result.added), 'facility').replace('facilitys', 'facilities')} to "
+    lines.append(f"{add} {plural(len(result.added), 'facility').replace('facilitys', 'facilities')} to "
                  f"{result.facilities_path}" + (":" if result.added else ""))
     lines += [f"  {item['id']}: {item['name']!r} (row{'s' if len(item['rows']) > 1 else ''} "
               f"{', '.join(map(str, item['rows']))}; {item['precision']} point, from {item['step']})" for item in result.added]
     where = result.counts_path or f"{result.facilities_path} (no --counts)"
     figures = sum(row["detainees"] is not None for row in result.count_rows)
-    lines.append(f"{would}add {plural(len(result.count_rows), 'dated row')} to {where}: {plural(figures, 'figure')}, "
+    lines.append(f"{add} {plural(len(result.count_rows), 'dated row')} to {where}: {plural(figures, 'figure')}, "
                  f"{plural(sum(row['status'] is not None for row in result.count_rows), 'status event')}"
-                 + (f"; {len(result.already_counted)} already there" if result.already_counted else ""))
+                 + (f"; {len(result.already_counted)} already in the dataset" if result.already_counted else ""))
     lines += [f"conflict: {text}" for text in result.conflicts]
     if result.ambiguous:
         lines.append(f"ambiguous (not applied; --strict fails): {_listed(result.ambiguous)}")

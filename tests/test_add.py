@@ -104,6 +104,7 @@ def test_new_rows_become_facilities_with_stable_unique_ids_located_and_valid(dat
     assert gnb["properties"]["location_source"] == f"coordinates given in {report}, row 3"
     assert [count["detainees"] for count in gnb["properties"]["detainee_counts"]] == [25, 30]  # one facility, two rows
     assert (gnb["properties"]["facility_type"], gnb["properties"]["status"]) == ("other", "unknown")
+    assert gnb["properties"]["sources"] == [SOURCE]
     read_facilities(dataset / "data/facilities.geojson")  # valid
     counts = read_counts("data/counts.csv")
     assert list(counts["facility"].iloc[-3:]) == ["internado_judicial_de_barinas_barinas",
@@ -135,6 +136,19 @@ def test_adding_the_same_report_twice_changes_nothing_the_second_time(dataset):
     again.write()
     assert (dataset / "data/facilities.geojson").read_text() == facilities_text
     assert (dataset / "data/counts.csv").read_text() == counts_text
+
+
+def test_without_counts_the_figures_go_into_the_facilities_file_and_a_new_counts_file_is_started(dataset):
+    shutil.copy(dataset / "data/facilities.geojson", dataset / "mine.geojson")
+    report = write_report(dataset / "report.csv", [TOCUYITO_VARIANT])
+    add_file(report, "mine.geojson", None, offline(dataset)).write()
+    counts = features(dataset / "mine.geojson")["tocuyito"]["properties"]["detainee_counts"]
+    assert {"detainees": 120, "qualifier": "at_least", "as_of": "2026-11-28", "source": SOURCE, "counted_by": "foro_penal",
+            "note": None} in counts
+    add_file(report, "data/facilities.geojson", "new-counts.csv", offline(dataset)).write()
+    assert (dataset / "new-counts.csv").read_text("utf-8") == (
+        "facility,detainees,qualifier,as_of,source,counted_by,status,status_date,note\n"
+        f"tocuyito,120,at_least,2026-11-28,{SOURCE},foro_penal,,,\n")
 
 
 def test_unknown_columns_are_listed(dataset):
@@ -232,7 +246,7 @@ def test_cli_dry_run_prints_what_would_change_and_writes_nothing(dataset):
     assert "would add 1 facility" in result.stderr and "comando_de_zona_21_gnb_tachira" in result.stderr
     assert "tocuyito" in result.stderr and "address" in result.stderr
     assert "columns geomap does not know" in result.stderr and "responsable" in result.stderr
-    assert "dry run: nothing written" in result.stderr
+    assert "dry run: nothing written" in result.stderr and "added" not in result.stderr
     assert (dataset / "data/facilities.geojson").read_bytes() == (REPO / "data/facilities.geojson").read_bytes()
     assert (dataset / "data/counts.csv").read_bytes() == (REPO / "data/counts.csv").read_bytes()
 
@@ -280,6 +294,9 @@ def test_an_advocates_round_trip_add_build_diff(dataset):
     added = runner.invoke(main, ["add", str(report), "--to", "data/facilities.geojson", "--counts", "data/counts.csv",
                                  "--offline"])
     assert added.exit_code == 0, added.output
+    assert "added 2 facilities to data/facilities.geojson" in added.stderr
+    assert "added 3 dated rows to data/counts.csv: 3 figures" in added.stderr
+    assert "matched row 2 'Cárcel de Tocuyito' -> tocuyito (name): added address" in added.stderr
     assert runner.invoke(main, ["validate", "data/facilities.geojson", "--strict"]).exit_code == 0
     built = runner.invoke(main, ["build", "--no-timeline"])
     assert built.exit_code == 0, built.output
