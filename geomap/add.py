@@ -116,7 +116,8 @@ def read_report(path):
 
 def _geojson_table(path):
     """A GeoJSON report as ``(header, records)``: ``lon``, ``lat`` from each Point, then its properties."""
-    features = read_json(path).get("features") if isinstance(read_json(path), dict) else None
+    collection = read_json(path)
+    features = collection.get("features") if isinstance(collection, dict) else None
     if not isinstance(features, list) or not all(isinstance(feature, dict) for feature in features):
         raise InputError(f"{path}: expected a GeoJSON FeatureCollection of Point features, one per reported row")
     keys = list(dict.fromkeys(key for feature in features for key in (feature.get("properties") or {})))
@@ -471,10 +472,12 @@ def counts_text(path, rows):
     header = next(csv.reader([first_line], delimiter=delimiter))
     columns = map_header(str(path), header, {"facility": HEADERS["facility"],
                                              **{column: HEADERS[column] for column in COUNT_COLUMNS}})
-    for column in {column for row in rows for column in COUNTS_HEADER if row.get(column) is not None}:
-        if column not in columns.values():
-            raise InputError(f"{path}: no {column} column: add one to its header "
-                             f"({','.join(COUNTS_HEADER)}) so the report's {column} is kept")
+    missing = [column for column in COUNTS_HEADER
+               if column not in columns.values() and any(row.get(column) is not None for row in rows)]
+    if missing:
+        raise InputError(f"{path}: no {', '.join(missing)} column{'s' if len(missing) > 1 else ''}: add "
+                         f"{'them' if len(missing) > 1 else 'it'} to its header ({','.join(COUNTS_HEADER)}) "
+                         "so the report's values are kept")
     line_end = "\r\n" if "\r\n" in text else "\n"
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator=line_end)

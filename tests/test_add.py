@@ -127,6 +127,14 @@ def test_an_id_already_taken_is_uniquified_deterministically(dataset):
         "comando_de_zona_21_gnb_tachira_2"]
 
 
+def test_a_new_rows_own_id_and_precision_are_kept(dataset):
+    report = write_report(dataset / "report.csv", [{**WITH_COORDINATES, "id": "gnb_cz21", "location_precision": "site"},
+                                                   {**WITHOUT_COORDINATES, "id": "gnb_cz21"}])  # taken: a slug instead
+    result = add_file(report, "data/facilities.geojson", None, offline(dataset))
+    assert [item["id"] for item in result.added] == ["gnb_cz21", "internado_judicial_de_barinas_barinas"]
+    assert result.added[0]["precision"] == "site"
+
+
 def test_adding_the_same_report_twice_changes_nothing_the_second_time(dataset):
     report = write_report(dataset / "report.csv", [TOCUYITO_VARIANT, WITH_COORDINATES])
     add_file(report, "data/facilities.geojson", "data/counts.csv", offline(dataset)).write()
@@ -213,7 +221,7 @@ def test_a_failure_while_writing_leaves_both_files_as_they_were(dataset):
                                       encoding="utf-8")
     result = add_file(write_report(dataset / "report.csv", [WITH_COORDINATES]), "data/facilities.geojson", "mine.csv",
                       offline(dataset))
-    with pytest.raises(InputError, match=r"mine\.csv: no counted_by column"):
+    with pytest.raises(InputError, match=r"mine\.csv: no qualifier, counted_by columns"):
         result.write()  # the facilities file was complete, but the counts could not be: neither is replaced
     assert (dataset / "data/facilities.geojson").read_bytes() == (REPO / "data/facilities.geojson").read_bytes()
     assert (dataset / "mine.csv").read_text("utf-8").count("\n") == 2
