@@ -71,7 +71,7 @@ REPORT_HEADERS = _report_headers()
 
 @dataclass
 class Report:
-    """A report's rows: each ``{"row", "where", "location", "point", "counts"}`` (``counts``: join's raw cells)."""
+    """A report's rows: each ``{"row", "label", "where", "location", "point", "counts"}`` (``counts``: join's raw cells)."""
 
     name: str
     rows: list
@@ -94,7 +94,8 @@ def read_report(path):
         cells = {column: cell_text(values, index) for index, column in columns.items() if cell_text(values, index)}
         if not cells:
             continue
-        where = f"{name}: {'feature' if Path(name).suffix.lower() == '.geojson' else 'row'} {number}"
+        label = f"{'feature' if Path(name).suffix.lower() == '.geojson' else 'row'} {number}"
+        where = f"{name}: {label}"
         if not cells.get("name") and not cells.get("id"):
             problems.append(f"{where}: no name: give the facility's name (or its id)")
             continue
@@ -106,12 +107,23 @@ def read_report(path):
                 problems.append(f"{where}: lat/lon: give both as decimal degrees, or leave both empty")
                 continue
         location = {key: cells[key] for key in (*LOCATION_COLUMNS, "aliases") if key in cells}
-        rows.append({"row": number, "where": where, "location": location, "point": point,
+        rows.append({"row": number, "label": label, "where": where, "location": location, "point": point,
                      "counts": {key: cells[key] for key in COUNT_COLUMNS if key in cells}})
-    if problems:
-        raise InputError(problems[0] if len(problems) == 1 else f"{name}: {len(problems)} rows have problems; fix them and run again",
-                         problems if len(problems) > 1 else ())
+    _raise_rows(name, problems)
     return Report(name, rows, unknown)
+
+
+def _raise_rows(name, problems):
+    """The InputError for bad rows of REPORT ``name``: the one problem, or a count with each problem listed."""
+    if problems:
+        raise InputError(problems[0] if len(problems) == 1 else
+                         f"{name}: {len(problems)} rows have problems; fix them and run again",
+                         problems if len(problems) > 1 else ())
+
+
+def _aliases(location):
+    """The names in a row's ``aliases`` cell (separated by ``;``, as ``geocode`` reads them)."""
+    return [alias.strip() for alias in location.get("aliases", "").split(";") if alias.strip()]
 
 
 def _geojson_table(path):
@@ -148,9 +160,9 @@ def _estado_as_state(columns, header, records):
 class AddResult:
     """What :func:`add_report` would change; :meth:`write` changes it.
 
-    ``enriched``: per matched row ``{"row", "name", "id", "method", "filled", "aliases_added", "kept"}``;
+    ``enriched``: per matched row ``{"row", "label", "name", "id", "method", "filled", "aliases_added", "kept"}``;
     ``added``: per new facility ``{"row", "rows", "id", "name", "precision", "step"}``; ``ambiguous`` and
-    ``unlocated``: ``{"row", "name", "reason"}``; ``count_rows``: the new rows of COUNTS (:data:`COUNTS_HEADER`
+    ``unlocated``: ``{"row", "label", "name", "reason"}``; ``count_rows``: the new rows of COUNTS (:data:`COUNTS_HEADER`
     keys, plus ``row``); ``already_counted``: rows whose figures the dataset has already.
     """
 
@@ -237,10 +249,7 @@ def _figures(report):
                                              row["row"])
         except ValueError as exc:
             problems.append(f"{row['where']}: {exc}")
-    if problems:
-        raise InputError(problems[0] if len(problems) == 1 else
-                         f"{report.name}: {len(problems)} rows have problems; fix them and run again",
-                         problems if len(problems) > 1 else ())
+    _raise_rows(report.name, problems)
     return figures
 
 
@@ -273,7 +282,8 @@ def _match(report, facilities, result):
 
 
 def _left_out(row, reason):
-    return {"row": row["row"], "name": row["location"].get("name") or row["location"]["id"], "reason": reason}
+    return {"row": row["row"], "label": row["label"], "name": row["location"].get("name") or row["location"]["id"],
+            "reason": reason}
 
 
 def _metres(point, other):
@@ -290,7 +300,7 @@ def _strict(result, strict):
     if strict and result.ambiguous:
         first = result.ambiguous[0]
         more = f" (and {len(result.ambiguous) - 1} more)" if len(result.ambiguous) > 1 else ""
-        raise InputError(f"{result.report}: row {first['row']}: {first['name']!r} is ambiguous: {first['reason']}: "
+        raise InputError(f"{result.report}: {first['label']}: {first['name']!r} is ambiguous: {first['reason']}: "
                          f"give the facility's id in an id column, or fix the name or point{more}")
 
 
@@ -322,8 +332,8 @@ def _new_facility(rows, taken, report_name):
     for row in rows:
         for key, value in row["location"].items():
             props.setdefault(key, value)
-    names = dict.fromkeys([*(row["location"].get("name") for row in rows),
-                           *(alias.strip() for alias in props.pop("aliases", "").split(";"))])
+    names = dict.fromkeys([*(row["location"].get("name") for row in rows), *_aliases(props)])
+    props.pop("aliases", None)
     props["name"] = props.get("name") or props["id"]
     props["aliases"] = [name for name in names if name and name != props["name"]]
     props["sources"] = list(dict.fromkeys(row["counts"]["source"] for row in rows if row["counts"].get("source")))
@@ -338,7 +348,7 @@ def _new_facility(rows, taken, report_name):
     geometry = None
     if first:
         geometry = {"type": "Point", "coordinates": list(first["point"])}
-        props.setdefault("location_source", f"coordinates given in {report_name}, row {first['row']}")
+        props.setdefault("location_source", f"coordinates given in {report_name}, {first['label']}")
     return {"type": "Feature", "geometry": geometry, "properties": props}
 
 
@@ -384,10 +394,10 @@ def _enrich(row, feature, match, result):
         elif fold(props[key]) != fold(value):
             kept[key] = value
     known = {fold(name) for name in [props["name"], props.get("name_en"), *(props.get("aliases") or [])] if name}
-    reported = [location.get("name"), *(alias.strip() for alias in location.get("aliases", "").split(";"))]
+    reported = [location.get("name"), *_aliases(location)]
     added = [name for name in dict.fromkeys(reported) if name and fold(name) not in known and name != props["id"]]
     props["aliases"] = [*(props.get("aliases") or []), *added]
-    result.enriched.append({"row": row["row"], "name": location.get("name") or location["id"], "id": props["id"],
+    result.enriched.append({"row": row["row"], "label": row["label"], "name": location.get("name") or location["id"], "id": props["id"],
                             "method": match.method, "filled": filled, "aliases_added": added, "kept": kept})
 
 
@@ -513,7 +523,7 @@ def write_result(result):
 
 
 def _listed(items, limit=10):
-    shown = ", ".join(f"row {item['row']} {item['name']!r}: {item['reason']}" for item in items[:limit])
+    shown = ", ".join(f"{item['label']} {item['name']!r}: {item['reason']}" for item in items[:limit])
     return shown + (f"; and {len(items) - limit} more" if len(items) > limit else "")
 
 
@@ -531,7 +541,7 @@ def summary_lines(result, dry_run=False):
         kept = "; kept its own " + ", ".join(f"{key} (the report says {value!r})" for key, value in item["kept"].items()) \
             if item["kept"] else ""
         what = f"{add} " + ", ".join(changes) if changes else "nothing to fill"
-        lines.append(f"matched row {item['row']} {item['name']!r} -> {item['id']} ({item['method']}): {what}{kept}")
+        lines.append(f"matched {item['label']} {item['name']!r} -> {item['id']} ({item['method']}): {what}{kept}")
     lines.append(f"{add} {plural(len(result.added), 'facility').replace('facilitys', 'facilities')} to "
                  f"{result.facilities_path}" + (":" if result.added else ""))
     lines += [f"  {item['id']}: {item['name']!r} (row{'s' if len(item['rows']) > 1 else ''} "

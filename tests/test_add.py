@@ -240,6 +240,8 @@ def test_an_xlsx_and_a_geojson_report_are_read(dataset):
     (dataset / "report.geojson").write_text(json.dumps(collection), encoding="utf-8")
     result = add_file(dataset / "report.geojson", "data/facilities.geojson", None, offline(dataset))
     assert [item["id"] for item in result.added] == ["comando_de_zona_21_gnb_tachira"]
+    assert result.collection["features"][-1]["properties"]["location_source"] == (
+        f"coordinates given in {dataset / 'report.geojson'}, feature 0")
 
 
 # ---------------------------------------------------------------- the command
