@@ -193,6 +193,9 @@ class AddResult:
 
 def add_file(report_path, facilities_path, counts_path=None, options=None, strict=False, progress=False):
     """:func:`add_report` from file paths: the :class:`AddResult` (nothing written until its ``write()``)."""
+    for option, path in (("--to", facilities_path), ("--counts", counts_path)):
+        if str(path) == "-":
+            raise InputError(f"{option} -: add rewrites that file in place: give its path (REPORT may be -)")
     if counts_path is not None:
         _counts_format(counts_path)
     report = read_report(report_path)

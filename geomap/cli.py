@@ -68,7 +68,7 @@ input_argument = click.argument("input_path", metavar="[INPUT]", default=DEFAULT
 
 
 def geocode_options(command):
-    """The geocoding options (shared by `geocode` and `build --geocode`).
+    """The geocoding options (shared by `geocode`, `add` and `build --geocode`).
 
     Their parameter names are the fields of :class:`geomap.geocode.GeocodeOptions`,
     so a command builds it with ``GeocodeOptions(**{name: kwargs[name] for name in GEOCODE_OPTIONS})``.

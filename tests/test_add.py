@@ -290,6 +290,8 @@ def test_cli_to_a_missing_file_is_a_one_line_error(dataset):
     report = write_report(dataset / "report.csv", [WITH_COORDINATES])
     result = CliRunner().invoke(main, ["add", str(report), "--to", "nope.geojson", "--offline"])
     assert result.exit_code == 1 and "nope.geojson: no such file" in result.stderr
+    stdout = CliRunner().invoke(main, ["add", str(report), "--to", "-", "--offline"])
+    assert stdout.exit_code == 1 and "--to -: add rewrites that file in place" in stdout.stderr
 
 
 # ---------------------------------------------------------------- issue 13's "Done when": the round trip
