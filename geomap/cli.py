@@ -421,7 +421,7 @@ def add(ctx, report_path, facilities_path, counts_path, strict, dry_run, **setti
       geomap add report.csv --to mine.geojson --counts mine-counts.csv --strict --offline
     """
     from .add import add_file, summary_lines
-    from .geocode import GeocodeOptions
+    from .geocode import GeocodeOptions, format_summary
 
     if counts_path is None and is_curated(facilities_path) and Path(facilities_path).is_file():
         counts_path = str(Path(facilities_path).parent / Path(DEFAULT_COUNTS).name)
@@ -432,7 +432,7 @@ def add(ctx, report_path, facilities_path, counts_path, strict, dry_run, **setti
         ctx.exit(130)
     if not dry_run:
         result.write()
-    for line in summary_lines(result, dry_run):
+    for line in (format_summary(result.geocoding) if result.geocoding else []) + summary_lines(result, dry_run):
         say(line)
     if result.left_out:
         ctx.exit(2)

@@ -271,6 +271,7 @@ def test_cli_geocodes_a_new_row_against_the_geocoding_server(dataset, nominatim)
     added = features(dataset / "data/facilities.geojson")["internado_judicial_de_barinas_barinas"]
     assert added["geometry"]["coordinates"] == [-70.2444, 8.6195]
     assert added["properties"]["location_precision"] == "site" and len(nominatim.requests) == 1
+    assert "geocoded 1 rows; 1 requests sent" in result.stderr
 
 
 def test_cli_exit_2_when_a_new_row_cannot_be_located_and_strict_exit_1_on_ambiguous(dataset):
