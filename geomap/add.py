@@ -36,8 +36,8 @@ from .files import atomic_path
 from .geocode import GeocodeOptions, check_geocoded, geocode_frame
 from .history import COUNT_FIELDS, STATUS_FIELDS
 from .join import facility_matcher, join_counts
-from .load import (LOCATION_COLUMNS, LOCATION_HEADERS, _degrees, check_collection, check_countries, facilities_from,
-                   raise_problems, read_json, unique_slug)
+from .load import (LOCATION_COLUMNS, LOCATION_HEADERS, _degrees, check_collection, check_countries, raise_problems,
+                   read_json, unique_slug)
 from .names import Match, fold, normalize, probable_duplicates
 from .schema import LOCATION_FIELDS, Problem, validate_collection
 
@@ -215,7 +215,7 @@ def add_report(report, collection, counts=None, options=None, strict=False, faci
     ambiguous row raises :class:`InputError` naming it. Bad rows raise InputError listing every one.
     """
     options = options or GeocodeOptions()
-    facilities = facilities_from(collection, facilities_name)
+    facilities = frames.from_features(collection["features"])
     figures = _figures(report)
     result = AddResult(report.name, facilities_name, None, copy.deepcopy(collection), unknown_columns=report.unknown_columns)
     features = {feature["properties"]["id"]: feature for feature in result.collection["features"]}
@@ -235,8 +235,8 @@ def add_report(report, collection, counts=None, options=None, strict=False, faci
                                                                       for item in result.enriched))
     if result.count_rows:
         _join(result)
-    joined = facilities_from(check_collection(result.collection, facilities_name), facilities_name)
-    check_countries(joined, facilities_name)
+    check_collection(result.collection, facilities_name)
+    check_countries(frames.from_features(result.collection["features"]), facilities_name)
     return result
 
 
@@ -248,7 +248,7 @@ def _figures(report):
         if not raw.get("detainees") and not raw.get("status"):
             continue
         try:
-            figures[row["row"]] = _check_row({"facility": row["location"].get("name") or row["location"]["id"], **raw},
+            figures[row["row"]] = _check_row({"facility": _name(row), **raw},
                                              row["row"])
         except ValueError as exc:
             problems.append(f"{row['where']}: {exc}")
@@ -263,7 +263,7 @@ def _match(report, facilities, result):
     matches, groups = [], {}
     for row in report.rows:
         location = row["location"]
-        name = location.get("name") or location["id"]
+        name = _name(row)
         if location.get("id") in points:
             match = Match(location["id"], "id", 100.0)
         else:
@@ -284,8 +284,13 @@ def _match(report, facilities, result):
     return matches, groups
 
 
+def _name(row):
+    """How a report row names its facility: its name, else its id."""
+    return row["location"].get("name") or row["location"]["id"]
+
+
 def _left_out(row, reason):
-    return {"row": row["row"], "label": row["label"], "name": row["location"].get("name") or row["location"]["id"],
+    return {"row": row["row"], "label": row["label"], "name": _name(row),
             "reason": reason}
 
 
@@ -400,7 +405,7 @@ def _enrich(row, feature, match, result):
     reported = [location.get("name"), *_aliases(location)]
     added = [name for name in dict.fromkeys(reported) if name and fold(name) not in known and name != props["id"]]
     props["aliases"] = [*(props.get("aliases") or []), *added]
-    result.enriched.append({"row": row["row"], "label": row["label"], "name": location.get("name") or location["id"], "id": props["id"],
+    result.enriched.append({"row": row["row"], "label": row["label"], "name": _name(row), "id": props["id"],
                             "method": match.method, "filled": filled, "aliases_added": added, "kept": kept})
 
 
@@ -447,7 +452,7 @@ def _count(applied, figures, counts, result):
 
 def _join(result):
     """Join the new COUNTS rows onto the facilities they name (their figure and status fields), in place."""
-    facilities = facilities_from(result.collection, result.facilities_path)
+    facilities = frames.from_features(result.collection["features"])
     counts = pd.DataFrame([[count[column] for column in COLUMNS] for count in result.count_rows], columns=COLUMNS,
                           dtype=object)
     joined, report = join_counts(facilities, counts, counts_name=result.report)

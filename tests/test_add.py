@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from geomap.add import add_file, read_report
+from geomap.add import add_file, add_report, read_report, summary_lines
 from geomap.cli import main
 from geomap.counts import read_counts
 from geomap.errors import InputError
@@ -78,6 +78,16 @@ def test_a_variant_name_enriches_the_existing_facility_and_its_figure_becomes_a_
     counts = read_counts("data/counts.csv")
     assert counts.iloc[-1]["facility"] == "tocuyito" and counts.iloc[-1]["detainees"] == 120
     assert len(counts) == len(read_counts(REPO / "data/counts.csv")) + 1
+
+
+def test_add_report_works_on_a_collection_in_memory_and_leaves_it_unchanged(dataset):
+    collection = json.loads((REPO / "data/facilities.geojson").read_text("utf-8"))
+    pristine = json.dumps(collection)
+    report = read_report(write_report(dataset / "report.csv", [TOCUYITO_VARIANT, WITH_COORDINATES]))
+    result = add_report(report, collection, options=offline(dataset))
+    assert json.dumps(collection) == pristine
+    assert len(result.collection["features"]) == len(collection["features"]) + 1
+    assert summary_lines(result, dry_run=True)[-1] == "dry run: nothing written"
 
 
 def test_a_fuzzy_variant_is_added_to_the_aliases(dataset):
