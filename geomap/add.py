@@ -561,9 +561,9 @@ def summary_lines(result, dry_run=False):
                  + (f"; {len(result.already_counted)} already in the dataset" if result.already_counted else ""))
     lines += [f"conflict: {text}" for text in result.conflicts]
     if result.ambiguous:
-        lines.append(f"ambiguous (not applied; --strict fails): {_listed(result.ambiguous)}")
+        lines.append(f"ambiguous (not applied, figures not recorded; --strict fails): {_listed(result.ambiguous)}")
     if result.unlocated:
-        lines.append(f"not located (not added): {_listed(result.unlocated)}")
+        lines.append(f"not located (not added, figures not recorded): {_listed(result.unlocated)}")
     if dry_run:
         lines.append("dry run: nothing written")
     elif not result.changed:
