@@ -62,6 +62,7 @@ def _report_headers():
     taken = {title for titles in counted.values() for title in titles}
     located = {column: tuple(title for title in titles if title not in taken) for column, titles in LOCATION_HEADERS.items()}
     located["name"] += tuple(title for title in HEADERS["facility"] if title not in ("id", "facility_id", *located["name"]))
+    located["id"] += ("facility_id",)
     located["state"] += tuple(title for title in HEADERS["state"] if title not in located["state"])
     return counted | {column: titles for column, titles in located.items() if titles}
 

@@ -172,6 +172,10 @@ def test_without_counts_the_figures_go_into_the_facilities_file_and_a_new_counts
 def test_unknown_columns_are_listed(dataset):
     report = write_report(dataset / "report.csv", [{**TOCUYITO_VARIANT, "responsable": "Ana", "x_extra": "1"}])
     assert read_report(report).unknown_columns == ["responsable", "x_extra"]
+    ids = write_report(dataset / "ids.csv", [{"facility_id": "tocuyito", "Fecha": "2026-11-28", "Detenidos": "3",
+                                              "Fuente": SOURCE}])
+    (row,) = read_report(ids).rows
+    assert (row["location"], row["counts"]) == ({"id": "tocuyito"}, {"as_of": "2026-11-28", "detainees": "3", "source": SOURCE})
 
 
 def test_a_status_column_becomes_a_dated_status_event(dataset):
