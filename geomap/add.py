@@ -319,7 +319,7 @@ def _located(report, groups, taken, options, progress, result):
         return [], []
     grouped = list(groups.values())
     records = [_new_facility(rows, taken, report.name) for rows in grouped]
-    _check_new(records, grouped)
+    _check_new(records, grouped, report.name)
     frame = frames.from_features(records)
     frame.attrs["inputs"] = [{"path": report.name}]
     located = check_geocoded(geocode_frame(frame, options, progress))
@@ -361,7 +361,7 @@ def _new_facility(rows, taken, report_name):
     return {"type": "Feature", "geometry": geometry, "properties": props}
 
 
-def _check_new(records, grouped):
+def _check_new(records, grouped, report_name):
     """Every schema problem of the new facilities (but the location fields geocoding fills), named by report row."""
     problems = []
     for problem in validate_collection({"type": "FeatureCollection", "features": records}, "report",
@@ -370,11 +370,12 @@ def _check_new(records, grouped):
             continue
         where = grouped[problem.index][0]["where"] + (f" (id={problem.id})" if problem.id else "")
         problems.append(Problem(where, None, None, problem.field, problem.message))
-    raise_problems(problems, grouped[0][0]["where"].rsplit(": ", 1)[0])
+    raise_problems(problems, report_name)
 
 
 def _keep_distinct(result, existing, new_features, new_rows):
-    """Move new facilities that are probable duplicates of others (existing or new) to ``ambiguous``, in place."""
+    """Move new facilities that are probable duplicates of others (existing or new) to ``ambiguous``, in place;
+    list the rest in ``added``."""
     everything = frames.from_features(existing + new_features)
     dropped = {}
     for pair in probable_duplicates(everything):
