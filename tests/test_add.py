@@ -335,6 +335,10 @@ def test_an_advocates_round_trip_add_build_diff(dataset):
     assert sorted(item["id"] for item in bulletin["added"]) == ["comando_de_zona_21_gnb_tachira",
                                                                 "internado_judicial_de_barinas_barinas"]
     assert bulletin["removed"] == []
+    standing = {item["id"]: [(f["detainees"], f["qualifier"], f["as_of"], f["source"], f["counted_by"])
+                             for f in item["figures"]] for item in bulletin["added"]}
+    assert standing == {"internado_judicial_de_barinas_barinas": [(12, "exact", "2026-11-28", SOURCE, "foro_penal")],
+                        "comando_de_zona_21_gnb_tachira": [(30, "up_to", "2026-11-27", SOURCE, "press")]}
     tocuyito = [item for item in bulletin["figures"] if item["id"] == "tocuyito"]
     assert [(item["counted_by"], item["new"]["detainees"], item["new"]["as_of"], item["new"]["source"])
             for item in tocuyito] == [("foro_penal", 120, "2026-11-28", SOURCE)]
