@@ -68,7 +68,7 @@ input_argument = click.argument("input_path", metavar="[INPUT]", default=DEFAULT
 
 
 def geocode_options(command):
-    """The geocoding options (shared by `geocode` and `build --geocode`).
+    """The geocoding options (shared by `geocode`, `add` and `build --geocode`).
 
     Their parameter names are the fields of :class:`geomap.geocode.GeocodeOptions`,
     so a command builds it with ``GeocodeOptions(**{name: kwargs[name] for name in GEOCODE_OPTIONS})``.
@@ -386,6 +386,55 @@ def geocode(ctx, input_path, output, country, **settings):
         say(line)
     say(f"{summary['output']}: {summary['rows']} facilities")
     if summary["unresolved"]:
+        ctx.exit(2)
+
+
+@main.command()
+@click.argument("report_path", metavar="REPORT")
+@click.option("--to", "facilities_path", required=True, metavar="FACILITIES",
+              help="The facilities GeoJSON to add to (rewritten in place, as data/facilities.geojson is kept).")
+@click.option("--counts", "counts_path", metavar="COUNTS",
+              help="The counts CSV the dated rows are appended to  [default with --to data/facilities.geojson: "
+                   f"{DEFAULT_COUNTS}; otherwise the figures go into FACILITIES only]")
+@click.option("--strict", is_flag=True, help="Fail (exit 1, nothing written) on any ambiguous row instead of listing it.")
+@click.option("--dry-run", is_flag=True, help="Print what would change; write nothing.")
+@geocode_options
+@click.pass_context
+def add(ctx, report_path, facilities_path, counts_path, strict, dry_run, **settings):
+    """Add a report's rows to a dataset: new facilities, enriched ones, dated counts.
+
+    REPORT is CSV, XLSX, JSON records or GeoJSON: a row per facility with its
+    name (and id, city, state, country, lat/lon, address...) and, if known, a
+    figure or status with its date and source (the columns `join` reads). A row
+    naming a facility of FACILITIES (id, name, alias, or a close name in its
+    state) fills what it lacks and adds the row's name to its aliases; any other
+    row becomes a new facility, located by the geocoding chain (as `geocode`).
+    Figures and statuses become dated rows of COUNTS. Ambiguous rows are listed,
+    never guessed. Both files are written atomically, or neither. Exit 0 when
+    every row is applied, 2 when some are not (listed), 1 on bad input.
+    See docs/add.md.
+
+    \b
+    Examples:
+      geomap add examples/additions.csv --to data/facilities.geojson --offline --dry-run
+      geomap add report.xlsx --to data/facilities.geojson --counts data/counts.csv --user-agent "myorg/1.0 (me@example.org)"
+      geomap add report.csv --to mine.geojson --counts mine-counts.csv --strict --offline
+    """
+    from .add import add_file, summary_lines
+    from .geocode import GeocodeOptions, format_summary
+
+    if counts_path is None and is_curated(facilities_path) and Path(facilities_path).is_file():
+        counts_path = str(Path(facilities_path).parent / Path(DEFAULT_COUNTS).name)
+    try:
+        result = add_file(report_path, facilities_path, counts_path, GeocodeOptions(**settings), strict)
+    except KeyboardInterrupt:
+        say("interrupted: nothing written; every geocoding answer received is in the cache: run the same command to resume")
+        ctx.exit(130)
+    if not dry_run:
+        result.write()
+    for line in (format_summary(result.geocoding) if result.geocoding else []) + summary_lines(result, dry_run):
+        say(line)
+    if result.left_out:
         ctx.exit(2)
 
 

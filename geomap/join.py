@@ -58,17 +58,22 @@ def _national_total(row, name, code):
             "as_of": row["as_of"], "source": row["source"], "counted_by": row["counted_by"], "note": row["note"]}
 
 
-def match_rows(facilities, counts, aliases=None):
-    """The match report: one row per count row (see :data:`REPORT_COLUMNS`), ``conflict`` empty.
-
-    National rows get method ``national``; other methods are those of :class:`geomap.names.Match`.
-    """
-    matcher = NameMatcher(
+def facility_matcher(facilities, aliases=None):
+    """The :class:`NameMatcher` of a facilities frame: each id with its name, English name and aliases, in its state."""
+    return NameMatcher(
         (Facility(row["id"], tuple(filter(None, [row["name"], row.get("name_en"), *(row.get("aliases") or [])])),
                   row.get("state"))
          for row in facilities.to_dict("records")),
         aliases,
     )
+
+
+def match_rows(facilities, counts, aliases=None):
+    """The match report: one row per count row (see :data:`REPORT_COLUMNS`), ``conflict`` empty.
+
+    National rows get method ``national``; other methods are those of :class:`geomap.names.Match`.
+    """
+    matcher = facility_matcher(facilities, aliases)
     national = counts["facility"].str.fullmatch(_NATIONAL)
     matches = iter(matcher.match_many(list(zip(counts.loc[~national, "facility"], counts.loc[~national, "state"]))))
     report = []

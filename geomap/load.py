@@ -433,11 +433,16 @@ def _assign_ids(records):
     """Give rows without an id a slug of their name, unique in the file (``name``, ``name_2``...)."""
     taken = {record["id"] for record in records if record.get("id")}
     for record in records:
-        if record.get("id") or not record.get("name"):
-            continue
-        base = "_".join(fold(record["name"]).split())[:60] or "facility"
-        candidate, number = base, 2
-        while candidate in taken:
-            candidate, number = f"{base}_{number}", number + 1
-        record["id"] = candidate
-        taken.add(candidate)
+        if not record.get("id") and record.get("name"):
+            record["id"] = unique_slug(record["name"], taken)
+
+
+def unique_slug(text, taken):
+    """A facility id from ``text`` ("Cárcel de X" -> ``carcel_de_x``, at most 60 characters) not in
+    ``taken`` (``_2``, ``_3``... appended), added to ``taken``: the same inputs always give the same id."""
+    base = "_".join(fold(text).split())[:60] or "facility"
+    candidate, number = base, 2
+    while candidate in taken:
+        candidate, number = f"{base}_{number}", number + 1
+    taken.add(candidate)
+    return candidate

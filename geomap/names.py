@@ -5,8 +5,8 @@ SEBIN)"), so matching runs in steps, each stricter than the next is lenient:
 
 1. the exact facility ``id``;
 2. an exact match of the :func:`normalize` d name against every normalized name, English name
-   and alias of every facility, and against their :func:`name_variants` (the part outside
-   parentheses, each part inside, each side of " / ");
+   and alias of every facility (one facility's own name wins), then against their
+   :func:`name_variants` (the part outside parentheses, each part inside, each side of " / ");
 3. a fuzzy match (rapidfuzz, :data:`SCORER`) scoring at least :data:`FUZZY_THRESHOLD`,
    restricted to facilities in the same state when the row gives one.
 
@@ -128,12 +128,15 @@ class NameMatcher:
         facilities = list(facilities)
         self.ids = {facility.id for facility in facilities}
         self.aliases = {normalize(name): facility_id for name, facility_id in (aliases or {}).items()}
-        self._exact = {}
+        self._exact, self._whole = {}, {}
         self._states = {facility.id: fold(facility.state) if facility.state else None for facility in facilities}
         keys, key_ids, key_states = [], [], []
         for facility in facilities:
             state = self._states[facility.id]
             for name in facility.names:
+                whole = self._whole.setdefault(normalize(name), [])
+                if facility.id not in whole:
+                    whole.append(facility.id)
                 for key in name_variants(name):
                     owners = self._exact.setdefault(key, [])
                     if facility.id not in owners:
@@ -179,6 +182,9 @@ class NameMatcher:
         key = normalize(name)
         if key in self.aliases:
             return Match(self.aliases[key], "alias", 100.0)
+        whole = self._whole.get(key, ())
+        if len(whole) == 1:  # a facility's own name or alias beats a part of another's ("(Tocuyito)")
+            return Match(whole[0], "name", 100.0)
         owners = self._exact.get(key)
         if owners is None:
             # parts that name one facility decide; parts shared by several ("sebin") only if nothing else

@@ -42,7 +42,7 @@ COMMANDS = use_commands()
 
 
 def test_the_use_section_has_the_commands_to_run():
-    assert {command[1] for command in COMMANDS} >= {"validate", "build", "embed", "snapshot", "geocode", "join", "export"}
+    assert {command[1] for command in COMMANDS} >= {"validate", "build", "embed", "snapshot", "geocode", "join", "add", "export"}
 
 
 @pytest.fixture
@@ -114,6 +114,17 @@ def test_the_example_sites_are_all_placed_offline_some_by_the_gazetteer(clone):
     steps = {feature["properties"]["name"]: feature["properties"]["geocoding"]["step"] for feature in features}
     assert steps["Helicoide"] == "gazetteer" and "locality" in steps.values()
     assert all(feature["geometry"] for feature in features)
+
+
+def test_the_example_additions_enrich_nothing_twice_and_add_two_prisons(clone):
+    result = CliRunner().invoke(main, ["add", "examples/additions.csv", "--to", "data/facilities.geojson", "--offline",
+                                       "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "matched row 2 'Cárcel de Tocuyito' -> tocuyito (name)" in result.stderr
+    assert "would add 2 facilities to data/facilities.geojson:" in result.stderr
+    assert "internado_judicial_de_barinas_barinas" in result.stderr and "comunidad_penitenciaria_fenix_lara_lara" in result.stderr
+    assert "would add 0 dated rows to data/counts.csv: 0 figures, 0 status events; 1 already in the dataset" in result.stderr
+    assert (clone / "data/facilities.geojson").read_bytes() == (REPO / "data/facilities.geojson").read_bytes()
 
 
 def test_the_previous_release_is_an_export_the_bulletin_compares_with_today(clone):
