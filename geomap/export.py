@@ -37,7 +37,7 @@ from .cells import neutralise
 from .errors import InputError, OutputError
 from .files import atomic_path, atomic_write
 from .history import latest_date, primary_organisation
-from .labels import LABELS
+from .labels import LABELS, shown_notes
 from .load import (
     check_collection,
     check_countries,
@@ -308,8 +308,9 @@ def placemark_description(properties, lang="en"):
     # a URL becomes a link; geocoder provenance ("nominatim: query") is shown as the text it is
     cited = _html_link(labels["source"], location_source) if is_http_url(location_source) else esc(location_source or "")
     rows.append((labels["location"], f"{precision} ({cited})" if cited else precision))
-    if properties.get("notes"):
-        rows.append((labels["notes"], esc(properties["notes"])))
+    notes = shown_notes(properties.get("notes"), properties.get("notes_es"), lang)
+    if notes:
+        rows.append((labels["notes"], esc(notes)))
     if properties.get("sources"):
         rows.append((labels["sources"], " ".join(_html_link(i, url) for i, url in enumerate(properties["sources"], 1))))
     title = f"<h3>{esc(properties['name'])}</h3>"

@@ -9,6 +9,12 @@ from .organisations import names_in
 
 LANGUAGES = ("en", "es")
 
+
+def shown_notes(notes, notes_es, lang):
+    """The notes a reader of ``lang`` sees: the Spanish ones (``notes_es``) in Spanish when there are
+    any, else ``notes`` as written (the data's notes are in English, its names in Spanish)."""
+    return (notes_es or notes) if lang == "es" else notes
+
 LABELS = {
     "en": {
         "title": "Detention facilities holding political prisoners",

@@ -352,7 +352,7 @@ def input_record(path):
 
 #: Text columns a locations CSV may carry into the facility (any other column is ignored).
 LOCATION_COLUMNS = ("id", "name", "name_en", "facility_type", "operator", "address", "city", "state",
-                    "country", "status", "location_precision", "location_source", "location_as_of", "notes")
+                    "country", "status", "location_precision", "location_source", "location_as_of", "notes", "notes_es")
 #: Headers (folded, spaces as "_") a locations CSV may use for each column, Spanish ones included.
 LOCATION_HEADERS = {column: (column,) for column in LOCATION_COLUMNS} | {
     "name": ("name", "nombre", "centro", "establecimiento"),
@@ -361,6 +361,7 @@ LOCATION_HEADERS = {column: (column,) for column in LOCATION_COLUMNS} | {
     "state": ("state", "estado", "entidad", "entidad_federal"),
     "country": ("country", "pais"),
     "notes": ("notes", "notas", "observaciones"),
+    "notes_es": ("notes_es", "notas_es", "observaciones_es"),
     "aliases": ("aliases", "alias", "otros_nombres"),
     "lat": ("lat", "latitude", "latitud"),
     "lon": ("lon", "lng", "longitude", "longitud"),

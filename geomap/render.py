@@ -34,7 +34,7 @@ from .errors import InputError
 from .files import atomic_write
 from .frame import gc_paused
 from .history import latest_date, national_figures, primary_organisation, shown_note, standing
-from .labels import LABELS, LANGUAGES
+from .labels import LABELS, LANGUAGES, shown_notes
 from .organisations import canonical_counted_by
 from .style import STATUS_COLOURS, STATUS_ORDER, STATUS_SHAPES
 from .timeline import AUTO_LIMIT, figure_refs, timeline
@@ -267,7 +267,8 @@ def detail_rows(facilities, lang, as_of=None):
         _column(facilities, "status"), _column(facilities, "status_date"), refs(_column(facilities, "status_source")),
         detainees, qualifiers, as_of_col, refs(count_sources), counted_by,
         notes_for_count, _column(facilities, "location_precision"), refs(_column(facilities, "location_source")),
-        _column(facilities, "operator"), _column(facilities, "facility_type"), places, _column(facilities, "notes"),
+        _column(facilities, "operator"), _column(facilities, "facility_type"), places,
+        [shown_notes(notes, notes_es, lang) for notes, notes_es in zip(_column(facilities, "notes"), _column(facilities, "notes_es"))],
         sources, history, counts, figures,
     ]
     return [list(row) for row in zip(*columns)]

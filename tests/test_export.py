@@ -86,6 +86,7 @@ def synthetic_features(count):
             "geocoding": {"step": "nominatim", "osm_id": i, "place_rank": 30} if i % 2 else None,
             "sources": [] if i % 7 == 0 else ["https://example.org/a", f"https://example.org/b/{i % 9}"],
             "notes": None if i % 3 else "Note with, comma; \"quotes\" <tags> & ампер 🚨\nsecond line",
+            "notes_es": None if i % 6 else "Nota con coma, «comillas» <etiquetas> & ампер 🚨\nsegunda línea",
         }
         if i % 10 == 0:
             props["extra_text"] = "kept ✓"

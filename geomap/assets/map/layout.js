@@ -39,7 +39,7 @@ function controls(gm, statusCounts, scale) {
   map.zoomControl = L.control.zoom({ position: "topleft", zoomInTitle: t.zoom_in, zoomOutTitle: t.zoom_out }).addTo(map);
   control("topright", function () { return searchBox(gm.facilities, t, gm.reveal); }).addTo(map);
   control("bottomleft", function () { return legend(data, t, statusCounts, toggle.bind(null, gm), scale); }).addTo(map);
-  L.control.scale({ position: "bottomright" }).addTo(map);
+  L.control.scale({ position: "bottomright", imperial: t.lang === "en" }).addTo(map); // miles for English readers only
   // Bottom right, above the scale (added after it): at the top it would cover the headline on narrow screens.
   if (timeline) control("bottomright", function () { return timeControl(timeline.dates, data.as_of, t, timeView(gm)); }).addTo(map);
   if (L.Control.FullScreen) new L.Control.FullScreen({ position: "topleft", title: t.fullscreen, titleCancel: t.fullscreen_exit }).addTo(map);
