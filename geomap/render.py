@@ -37,7 +37,7 @@ from .history import latest_date, national_figures, primary_organisation, shown_
 from .labels import LABELS, LANGUAGES, shown_notes
 from .organisations import canonical_counted_by
 from .style import STATUS_COLOURS, STATUS_ORDER, STATUS_SHAPES
-from .timeline import AUTO_LIMIT, figure_refs, timeline
+from .timeline import AUTO_LIMIT, figure_refs, national_points, timeline
 
 #: Decimal places kept for coordinates in the page: 5 places is about 1 m.
 COORD_DECIMALS = 5
@@ -50,7 +50,7 @@ _SCRIPTS = [("leaflet", "leaflet.js"), ("supercluster", "supercluster.min.js"),
             ("leaflet.fullscreen", "Control.FullScreen.umd.js"), ("topojson-client", "topojson-client.min.js")]
 _OUTLINE = ("world-atlas", "countries-110m.json")
 #: The page's own script: the parts of the map under ``assets/map/``, in this order (README "Layout").
-PAGE_SCRIPTS = ("core", "canvas", "clusters", "popup", "legend", "search", "table", "timeline", "headline",
+PAGE_SCRIPTS = ("core", "canvas", "clusters", "charts", "popup", "legend", "search", "table", "timeline", "headline",
                 "keyboard", "layout", "main")
 _DATA_ID, _OUTLINE_ID = "gm-data", "gm-outline"
 
@@ -301,6 +301,7 @@ def build_head(facilities, options):
         "national": national,
         "national_others": others,
         "national_primary": primary,
+        "national_series": national_points(facilities.attrs.get("national_totals") or [], primary),
         "options": {"embed": options.embed, "cluster": options.cluster, "static": options.static, "tiles": options.tiles},
         "style": {"colours": STATUS_COLOURS, "shapes": STATUS_SHAPES},
         "statuses": STATUS_ORDER,

@@ -53,16 +53,36 @@ def _state(facility, as_of, positions):
             for field in STATE_FIELDS] + [note, figures]
 
 
+def _by_organisation(totals, primary):
+    """``[(counted_by, its figures)]``: one series per organisation, the primary one first, then first seen."""
+    grouped = series(totals)
+    return [(org, grouped[org]) for org in sorted(grouped, key=lambda org: org != primary)]  # sorted is stable
+
+
+def national_points(totals, primary):
+    """Each organisation's nationwide series as the headline's chart draws it, the primary one first:
+    ``[{"counted_by", "points": [[as_of, detainees, qualifier or None for exact], ...]}]``, oldest first,
+    one point a date: the figure the headline shows that day (:func:`current_figure`)."""
+    chart = []
+    for counted_by, figures in _by_organisation(totals, primary):
+        days = {}
+        for figure in figures:
+            days.setdefault(date_key(figure["as_of"]), []).append(figure)
+        shown = (current_figure(days[day]) for day in sorted(days))  # of one day's figures: the best ranked
+        chart.append({"counted_by": counted_by, "points": [
+            [figure["as_of"], figure["detainees"], None if (figure.get("qualifier") or "exact") == "exact" else figure["qualifier"]]
+            for figure in shown]})
+    return chart
+
+
 def national_series(totals, keys, stops, primary):
     """Each organisation's nationwide series at the slider's stops, the primary one first:
     ``[{"counted_by", "changes": [[stop, detainees, qualifier, as_of, source], ...]}]``."""
-    grouped = series(totals)
-    order = sorted(grouped, key=lambda org: org != primary)  # stable: then first seen
     national = []
-    for counted_by in order:
+    for counted_by, figures in _by_organisation(totals, primary):
         changes, shown = [], None
         for stop, key in enumerate(keys):
-            figure = current_figure(grouped[counted_by], stops[key])
+            figure = current_figure(figures, stops[key])
             value = figure and [figure["detainees"], figure.get("qualifier"), figure["as_of"], figure.get("source")]
             if value != shown:
                 changes.append([stop, *(value or [None] * 4)])

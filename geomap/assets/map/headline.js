@@ -5,6 +5,10 @@ function headline(data, t) {
   if (data.subtitle) box.appendChild(el("p", { "class": "gm-subtitle", dir: "auto" }, data.subtitle));
   box.appendChild(el("p", { "class": "gm-meta" }));
   box.appendChild(el("p", { "class": "gm-national" }));
+  if (data.national_series.length) { // the nationwide series as a chart (charts.js), redrawn by dated()
+    var chart = box.appendChild(el("div", { "class": "gm-chart" }));
+    box.gmDrawChart = nationalChart(chart, data.national_series, t);
+  }
   dated(box, t, data.as_of, data.national, data.national_others);
   box.appendChild(el("p", { "class": "gm-credits" }, t.credits_sources + " " + (data.options.tiles ? t.credits_tiles + " " : "") + t.credits_outline));
   return box;
@@ -15,6 +19,7 @@ function headline(data, t) {
 function dated(box, t, asOf, lead, others) {
   var meta = box.querySelector(".gm-meta"), p = box.querySelector(".gm-national");
   meta.textContent = ""; p.textContent = "";
+  if (box.gmDrawChart) box.gmDrawChart(asOf);
   if (asOf) meta.appendChild(el("span", { "class": "gm-asof" }, t.data_as_of + " " + asOf));
   var figures = (lead ? [lead] : []).concat(others || []);
   if (!figures.length) return;

@@ -1,5 +1,6 @@
 /* popup: one popup and one tooltip, built as text; hover and click open them; the focus returns. */
-function popupContent(f, t) {
+// A facility's popup as it stood on ``asOf`` (its sparkline fades the figures after that date).
+function popupContent(f, t, asOf) {
   var box = el("div", { "class": "gm-popup", lang: t.lang });
   box.appendChild(el("h3", { dir: "auto" }, f.name));
   if (f.other_name) box.appendChild(el("p", { "class": "gm-other-name", dir: "auto" }, f.other_name));
@@ -47,7 +48,7 @@ function popupContent(f, t) {
       if (c[3]) li.appendChild(link(c[3], t.source));
       cl.appendChild(li);
     });
-    row(t.count_history, [cl]);
+    row(t.count_history, [sparkline(f.counts, t, asOf), cl]);
   }
   if (f.notes) row(t.notes, [f.notes]);
   if (f.sources && f.sources.length) {
@@ -89,7 +90,7 @@ function popups(gm) {
   });
   function openFacility(i) {
     whenParsed(function () {
-      popup.setLatLng([facilities.lat[i], facilities.lon[i]]).setContent(popupContent(facilities.get(i), t)).openOn(map);
+      popup.setLatLng([facilities.lat[i], facilities.lon[i]]).setContent(popupContent(facilities.get(i), t, gm.shownAsOf || gm.data.as_of)).openOn(map);
       focusPopup();
     });
   }

@@ -30,6 +30,7 @@ function timeView(gm) {
   return function showDate(stop) {
     if (!timeline.states) L.extend(timeline, JSON.parse(document.getElementById(gm.ids.timeline).textContent));
     var latest = stop === timeline.dates.length - 1;
+    gm.shownAsOf = latest ? null : timeline.dates[stop]; // the date popups show (their sparkline fades later figures)
     facilities.states = latest ? null : timeline.states.map(function (states) {
       for (var k = states.length - 1; k > 0 && states[k][0] > stop; k--);
       return states[k];
