@@ -113,7 +113,7 @@ def test_the_headline_chart_has_a_line_per_organisation_and_says_what_it_shows(o
     assert len(titles) == len(_national_rows())
     assert ["foro_penal", "2026-03-12", "508 as of 2026-03-12, counted by Foro Penal", False] in titles
     assert ["jep", "2025-03-06", "at least 900 as of 2025-03-06, counted by Justicia, Encuentro y Perdón (JEP)", False] in titles
-    labels = page.eval_on_selector_all(chart + " text.gm-chart-label", "ts => ts.map(t => t.textContent)")
+    labels = page.eval_on_selector_all(".gm-headline .gm-chart-label", "ts => ts.map(t => t.textContent)")
     assert sorted(labels) == sorted(organisation_name(org) for org in ("foro_penal", "jep"))
     # the text alternative names each organisation's first and latest figure with their dates
     name = page.evaluate(f"document.querySelector('{chart}').getAttribute('aria-label')")

@@ -9,10 +9,9 @@ var SVG_NS = "http://www.w3.org/2000/svg";
 // panels, so a direct label in it reads too.
 var ORG_COLOURS = ["#1f5fa8", "#a34a00", "#2e6b30", "#6a3d9a", "#8b1c3f", "#00626b", "#7a5c00", "#5c4033", "#595959"];
 var OTHER_COLOUR = "#4d4d4d";
-// pad: top, right, bottom, left; the headline's direct labels take rows of LABEL_ROW px above its lines.
-var NATIONAL_CHART = { width: 300, height: 104, pad: [8, 8, 16, 34], name: "chart_national", className: "gm-chart-national", labels: true };
-var LABEL_ROW = 12;
-var FACILITY_CHART = { width: 240, height: 64, pad: [6, 6, 14, 30], name: "chart_facility", className: "gm-sparkline", labels: false };
+// The plot's size in SVG units (scaled to its panel) and the margin its points keep from the edges.
+var NATIONAL_CHART = { width: 260, height: 80, pad: 4, name: "chart_national", className: "gm-chart-national", labels: true };
+var FACILITY_CHART = { width: 200, height: 48, pad: 4, name: "chart_facility", className: "gm-sparkline", labels: false };
 
 function svgNode(tag, attrs, text) {
   var node = document.createElementNS(SVG_NS, tag);
@@ -50,28 +49,33 @@ function chartSummary(series, t, asOf) {
   return said.join("; ") + "." + (latest ? " " + words(t.chart_later, { date: asOf }) : "");
 }
 
-// The chart of ``series`` as they stood on ``asOf`` (later figures faded), sized by ``spec``.
+// The chart of ``series`` as they stood on ``asOf`` (later figures faded), sized by ``spec``: lines and
+// points in an SVG, its words (axes, direct labels) in HTML around it, where a checker can read
+// their contrast (text inside an image it cannot), hidden from screen readers, which get the SVG's
+// own text alternative: the headline's in a <desc>, a popup's in its label.
 function seriesChart(series, t, asOf, spec) {
-  var rows = spec.labels ? series.length * LABEL_ROW : 0;
-  var w = spec.width, h = spec.height + rows, top = spec.pad[0] + rows, right = spec.pad[1], bottom = spec.pad[2], left = spec.pad[3];
+  var w = spec.width, h = spec.height, top = spec.pad, bottom = spec.pad, left = spec.pad, right = spec.pad;
   var days = [], max = 0;
   series.forEach(function (s) { s.points.forEach(function (p) { days.push(dayNumber(p[0])); max = Math.max(max, p[1]); }); });
   var first = Math.min.apply(null, days), last = Math.max.apply(null, days), cut = dayNumber(asOf);
   function round(v) { return Math.round(v * 10) / 10; }
-  function x(day) { return round(last === first ? (left + w - right) / 2 : left + (day - first) / (last - first) * (w - left - right)); }
+  function x(day) { return round(last === first ? w / 2 : left + (day - first) / (last - first) * (w - left - right)); }
   function y(value) { return round(h - bottom - (max ? value / max : 0) * (h - top - bottom)); }
-  // The headline's chart is described at length by its <desc>; a popup's says it all in its label.
   var summary = chartSummary(series, t, asOf);
-  var svg = svgNode("svg", { "class": spec.className, viewBox: "0 0 " + w + " " + h, width: w, height: h, role: "img",
-                             "aria-label": spec.labels ? t[spec.name] : t[spec.name] + ": " + summary,
-                             "aria-describedby": spec.labels ? "gm-chart-desc" : null });
+  var figure = el("div", { "class": "gm-chart-figure" });
+  var labels = figure.appendChild(el("div", { "class": "gm-chart-labels", "aria-hidden": "true" }));
+  var axis = figure.appendChild(el("div", { "class": "gm-chart-y", "aria-hidden": "true" }));
+  axis.appendChild(el("span", null, max.toLocaleString(t.locale)));
+  axis.appendChild(el("span", null, "0"));
+  var svg = figure.appendChild(svgNode("svg", { "class": spec.className, viewBox: "0 0 " + w + " " + h, width: w, height: h, role: "img",
+                                                "aria-label": spec.labels ? t[spec.name] : t[spec.name] + ": " + summary,
+                                                "aria-describedby": spec.labels ? "gm-chart-desc" : null }));
   if (spec.labels) svg.appendChild(svgNode("desc", { id: "gm-chart-desc" }, summary));
-  svg.appendChild(svgNode("line", { "class": "gm-chart-axis", x1: left, x2: w - right, y1: h - bottom, y2: h - bottom }));
-  svg.appendChild(svgNode("text", { x: left - 3, y: h - bottom, "text-anchor": "end" }, "0"));
-  svg.appendChild(svgNode("text", { x: left - 3, y: top + 7, "text-anchor": "end" }, max.toLocaleString(t.locale)));
-  svg.appendChild(svgNode("text", { x: left, y: h - 3 }, dateOf(first)));
-  if (last !== first) svg.appendChild(svgNode("text", { x: w - right, y: h - 3, "text-anchor": "end" }, dateOf(last)));
-  var labels = [], colours = seriesColours(series, t);
+  var dates = figure.appendChild(el("div", { "class": "gm-chart-x", "aria-hidden": "true" }));
+  dates.appendChild(el("span", null, dateOf(first)));
+  if (last !== first) dates.appendChild(el("span", null, dateOf(last)));
+  svg.appendChild(svgNode("line", { "class": "gm-chart-axis", x1: 0, x2: w, y1: h - bottom, y2: h - bottom }));
+  var ends = [], colours = seriesColours(series, t);
   series.forEach(function (s, n) {
     var colour = colours[n], slug = s.counted_by === null ? "" : s.counted_by;
     var xy = s.points.map(function (p) { return [x(dayNumber(p[0])), y(p[1])]; });
@@ -88,19 +92,18 @@ function seriesChart(series, t, asOf, spec) {
       dot.appendChild(svgNode("title", null, datedFigure(p, t) + ", " + countedByText(s.counted_by, t)));
       svg.appendChild(dot);
     });
-    if (spec.labels) labels.push({ text: orgName(s.counted_by, t), end: xy[xy.length - 1], colour: colour });
+    if (spec.labels) ends.push({ text: orgName(s.counted_by, t), end: xy[xy.length - 1], colour: colour });
   });
-  // Direct labels in rows above the lines, the highest line's first, each led to its line's last point.
-  labels.sort(function (a, b) { return a.end[1] - b.end[1]; }).forEach(function (label, k) {
-    var y = spec.pad[0] + (k + 1) * LABEL_ROW - 3, anchor = label.end[0] > w / 2 ? "end" : "start";
-    svg.appendChild(svgNode("text", { "class": "gm-chart-label", x: anchor === "end" ? w - right : left, y: y, fill: label.colour,
-                                      "text-anchor": anchor }, label.text));
-    svg.appendChild(svgNode("line", { "class": "gm-chart-leader", x1: label.end[0], x2: label.end[0], y1: y + 2, y2: label.end[1] - 3,
+  // Direct labels in rows above the lines, the highest line's first, each led down to its line's last point.
+  ends.sort(function (a, b) { return a.end[1] - b.end[1]; }).forEach(function (label) {
+    var row = labels.appendChild(el("div", { "class": "gm-chart-label" + (label.end[0] > w / 2 ? " gm-chart-end" : "") }, label.text));
+    row.style.color = label.colour;
+    svg.appendChild(svgNode("line", { "class": "gm-chart-leader", x1: label.end[0], x2: label.end[0], y1: 0, y2: label.end[1] - 3,
                                       stroke: label.colour }));
   });
   var now = x(Math.max(first, Math.min(last, cut)));
-  svg.appendChild(svgNode("line", { "class": "gm-chart-now", "data-date": asOf, x1: now, x2: now, y1: top - 4, y2: h - bottom }));
-  return svg;
+  svg.appendChild(svgNode("line", { "class": "gm-chart-now", "data-date": asOf, x1: now, x2: now, y1: 0, y2: h - bottom }));
+  return figure;
 }
 
 // ISO text of a day number (the axis's first and last dates).
