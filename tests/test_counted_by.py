@@ -166,8 +166,13 @@ def test_an_organisation_named_in_free_text_stays_in_its_own_isolate(offline_pag
     assert page.evaluate(ISOLATES, page.query_selector(".gm-national")) == [["isolate", "Comité" + RLO]]
     offline_page.reveal("helicoide")
     page.wait_for_selector(".gm-by-organisation")
+    # the sparkline's point titles (tooltips, where no element can isolate) hold the name in U+2068 .. U+2069
+    titles = page.eval_on_selector_all(".gm-sparkline title", "ts => ts.map(t => t.textContent)")
+    assert "60 as of 2026-03-01, counted by \u2068Comité" + RLO + "\u2069" in titles
+    page.eval_on_selector(".gm-sparkline", "svg => svg.remove()")
     found = page.evaluate(ISOLATES, page.query_selector(".leaflet-popup-content"))
-    assert len(found) == 2 and all(item == ["isolate", "Comité" + RLO] for item in found)  # latest by organisation, earlier figures
+    # latest by organisation, earlier figures, the sparkline's key
+    assert len(found) == 3 and all(item == ["isolate", "Comité" + RLO] for item in found)
     assert offline_page.errors == []
 
 

@@ -34,19 +34,24 @@ function seriesColours(series, t) {
   return own.map(function (k) { return k >= 0 ? ORG_COLOURS[k] : free.shift() || OTHER_COLOUR; });
 }
 
+// An organisation's name inside a text of the chart's own (a title, a label): a name given as free text
+// is data, in a first-strong isolate (U+2068 .. U+2069), so an override in it cannot reach the words after.
+function orgText(slug, t) { return slug in t.organisations || slug === null ? orgName(slug, t) : "\u2068" + slug + "\u2069"; }
+
 function datedFigure(p, t) { return figureText(p[1], p[2], t) + " " + t.as_of + " " + p[0]; }
 
 // What the chart shows, in words: each organisation's first and latest figure up to ``asOf``.
 function chartSummary(series, t, asOf) {
+  var until = asOf ? dateKey(asOf) : "9999"; // no date: every figure
   var said = series.map(function (s) {
-    var shown = s.points.filter(function (p) { return dateKey(p[0]) <= dateKey(asOf); });
+    var shown = s.points.filter(function (p) { return dateKey(p[0]) <= until; });
     if (!shown.length) return null;
-    var values = { org: orgName(s.counted_by, t), first: datedFigure(shown[0], t), n: shown.length.toLocaleString(t.locale) };
+    var values = { org: orgText(s.counted_by, t), first: datedFigure(shown[0], t), n: shown.length.toLocaleString(t.locale) };
     values.last = datedFigure(shown[shown.length - 1], t);
     return words(shown.length > 1 ? t.chart_range : t.chart_one, values);
   }).filter(Boolean);
-  var latest = series.some(function (s) { return s.points.some(function (p) { return dateKey(p[0]) > dateKey(asOf); }); });
-  return said.join("; ") + "." + (latest ? " " + words(t.chart_later, { date: asOf }) : "");
+  var later = series.some(function (s) { return s.points.some(function (p) { return dateKey(p[0]) > until; }); });
+  return said.join("; ") + "." + (later ? " " + words(t.chart_later, { date: asOf }) : "");
 }
 
 // The chart of ``series`` as they stood on ``asOf`` (later figures faded), sized by ``spec``: lines and
@@ -57,7 +62,7 @@ function seriesChart(series, t, asOf, spec) {
   var w = spec.width, h = spec.height, top = spec.pad, bottom = spec.pad, left = spec.pad, right = spec.pad;
   var days = [], max = 0;
   series.forEach(function (s) { s.points.forEach(function (p) { days.push(dayNumber(p[0])); max = Math.max(max, p[1]); }); });
-  var first = Math.min.apply(null, days), last = Math.max.apply(null, days), cut = dayNumber(asOf);
+  var first = Math.min.apply(null, days), last = Math.max.apply(null, days), cut = asOf ? dayNumber(asOf) : Infinity;
   function round(v) { return Math.round(v * 10) / 10; }
   function x(day) { return round(last === first ? w / 2 : left + (day - first) / (last - first) * (w - left - right)); }
   function y(value) { return round(h - bottom - (max ? value / max : 0) * (h - top - bottom)); }
@@ -89,14 +94,16 @@ function seriesChart(series, t, asOf, spec) {
     s.points.forEach(function (p, k) {
       var dot = svgNode("circle", { cx: xy[k][0], cy: xy[k][1], r: spec.labels ? 2 : 2.5, fill: colour, "data-counted-by": slug,
                                     "data-date": p[0], "class": k >= shown ? "gm-later" : null });
-      dot.appendChild(svgNode("title", null, datedFigure(p, t) + ", " + countedByText(s.counted_by, t)));
+      var by = s.counted_by === null ? t.organisation_unknown : t.counted_by + " " + orgText(s.counted_by, t);
+      dot.appendChild(svgNode("title", null, datedFigure(p, t) + ", " + by));
       svg.appendChild(dot);
     });
     if (spec.labels) ends.push({ text: orgName(s.counted_by, t), end: xy[xy.length - 1], colour: colour });
   });
   // Direct labels in rows above the lines, the highest line's first, each led down to its line's last point.
   ends.sort(function (a, b) { return a.end[1] - b.end[1]; }).forEach(function (label) {
-    var row = labels.appendChild(el("div", { "class": "gm-chart-label" + (label.end[0] > w / 2 ? " gm-chart-end" : "") }, label.text));
+    var row = labels.appendChild(el("div", { "class": "gm-chart-label" + (label.end[0] > w / 2 ? " gm-chart-end" : ""), dir: "auto" },
+                                    label.text));
     row.style.color = label.colour;
     svg.appendChild(svgNode("line", { "class": "gm-chart-leader", x1: label.end[0], x2: label.end[0], y1: 0, y2: label.end[1] - 3,
                                       stroke: label.colour }));

@@ -110,15 +110,11 @@ function figureText(detainees, qualifier, t) {
   return (q ? q + " " : "") + detainees.toLocaleString(t.locale);
 }
 
-// "counted by Foro Penal", or that the organisation is not recorded.
-function countedByText(slug, t) {
-  return slug === null || slug === undefined ? t.organisation_unknown : t.counted_by + " " + orgName(slug, t);
-}
-
 function countText(f, t) {
   if (f.detainees === null || f.detainees === undefined) return t.no_count;
   return figureText(f.detainees, f.qualifier, t) + " " + t.detainees_short +
-    (f.as_of ? " " + t.as_of + " " + f.as_of : "") + ", " + countedByText(f.counted_by, t);
+    (f.as_of ? " " + t.as_of + " " + f.as_of : "") + ", " +
+    (f.counted_by === null || f.counted_by === undefined ? t.organisation_unknown : t.counted_by + " " + orgName(f.counted_by, t));
 }
 
 function altText(f, t) {
