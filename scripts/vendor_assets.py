@@ -52,7 +52,6 @@ PINS = [
     # supercluster's dist file bundles kdbush (its spatial index): only kdbush's licence is needed
     ("kdbush", "4.1.0", "LICENSE", []),
     ("leaflet.fullscreen", "5.3.3", "LICENSE.md", ["dist/Control.FullScreen.umd.js", "dist/Control.FullScreen.css"]),
-    ("topojson-client", "3.1.0", "LICENSE", ["dist/topojson-client.min.js"]),
     ("world-atlas", "2.0.2", "LICENSE", ["countries-110m.json"]),
     # ISO 3166-1 codes (alpha-2, alpha-3, numeric): world-atlas names countries by their numeric code
     ("i18n-iso-countries", "7.14.0", "LICENSE", ["codes.json"]),

@@ -7,7 +7,7 @@ import re
 from importlib import resources
 
 from geomap.load import read_facilities
-from geomap.render import PAGE_SCRIPTS, render_html
+from geomap.render import PAGE_SCRIPTS, minified_js, render_html
 
 from conftest import REPO
 
@@ -54,7 +54,7 @@ def _walk(folder):
 def test_every_part_of_the_page_script_is_inlined_once_in_order_in_one_script():
     parts = resources.files("geomap").joinpath("assets", "map")
     assert sorted(PAGE_SCRIPTS) == sorted(p.name[:-3] for p in parts.iterdir() if p.name.endswith(".js"))
-    texts = [parts.joinpath(f"{name}.js").read_text("utf-8") for name in PAGE_SCRIPTS]
+    texts = [minified_js(parts.joinpath(f"{name}.js").read_text("utf-8")) for name in PAGE_SCRIPTS]
     page = render_html(read_facilities(SMALL))
     own = [block for block in re.findall(r"<script>(.*?)</script>", page, re.S) if texts[0] in block]
     assert len(own) == 1  # one block, one CSP hash
