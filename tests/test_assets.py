@@ -63,6 +63,19 @@ def test_every_part_of_the_page_script_is_inlined_once_in_order_in_one_script():
     assert page.index(own[0]) < page.index('id="gm-rows"')  # it draws before the details are parsed
 
 
+def test_no_two_parts_of_the_page_script_declare_one_name():
+    """The parts share one scope: a second ``function fill`` would silently replace the first."""
+    parts = resources.files("geomap").joinpath("assets", "map")
+    declared = {}
+    for name in PAGE_SCRIPTS:
+        text = parts.joinpath(f"{name}.js").read_text("utf-8")
+        top_level = {name for found in re.findall(r"^function\s+(\w+)|^var\s+(\w+)", text, re.M) for name in found if name}
+        top_level |= {name for names in re.findall(r"^var\s+([\w\s,]+);", text, re.M) for name in re.split(r"\s*,\s*", names)}
+        for declared_name in top_level:
+            assert declared_name not in declared, f"{declared_name} in {name}.js and {declared[declared_name]}.js"
+            declared[declared_name] = name
+
+
 def test_the_readme_layout_lists_the_page_script_in_order():
     layout = (REPO / "README.md").read_text("utf-8").split("## Layout", 1)[1].split("\n## ", 1)[0]
     listed = re.findall(r"^\s+(\w+)\.js\s", layout, re.M)

@@ -38,7 +38,7 @@ function drawBasemap(map, ids, layer, done) {
 
 var LABEL_SHIFT = 30; // px: how far a city's name may move off its dot, clear of the markers over it
 
-function overlaps(a, b) { return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; }
+function boxesOverlap(a, b) { return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; }
 
 // City names: each city labelled from its zoom on, largest first, beside its dot on the side that
 // covers less of the markers (or just clear of the markers over the city, its dot hidden under them),
@@ -55,7 +55,7 @@ function cityLabels(map, cities, layer) {
   });
   function under(box) { // the markers a label would cover
     return layer.drawn.filter(function (item) {
-      return overlaps(box, { left: item.x - item.r, right: item.x + item.r, top: item.y - item.r, bottom: item.y + item.r });
+      return boxesOverlap(box, { left: item.x - item.r, right: item.x + item.r, top: item.y - item.r, bottom: item.y + item.r });
     });
   }
   function clear(box, markers) { // the same side, moved past those markers
@@ -70,7 +70,7 @@ function cityLabels(map, cities, layer) {
       if (zoom < city[3] || !near.contains([city[2], city[1]])) return;
       var p = map.latLngToLayerPoint([city[2], city[1]]), w = labels[k].width, best = null;
       function consider(box) {
-        if (placed.some(function (other) { return overlaps(box, other); })) return;
+        if (placed.some(function (other) { return boxesOverlap(box, other); })) return;
         box.covers = under(box).reduce(function (area, m) { // of the markers' squares
           return area + (Math.min(box.right, m.x + m.r) - Math.max(box.left, m.x - m.r)) *
                         (Math.min(box.bottom, m.y + m.r) - Math.max(box.top, m.y - m.r));

@@ -8,30 +8,30 @@ var DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257,
 var DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
 var CODE_LENGTH_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
-function corrupt() { throw new Error("geomap: a packed data block is corrupt"); }
+function corruptBlock() { throw new Error("geomap: a packed data block is corrupt"); }
 
 // At least ``n`` bits in the buffer (zeros past the end: a code's lookup may peek beyond the last byte).
-function fill(s, n) {
+function fillBits(s, n) {
   while (s.cnt < n) { s.buf |= (s.pos < s.data.length ? s.data[s.pos] : 0) << s.cnt; s.pos++; s.cnt += 8; }
 }
 
 // Consume ``n`` bits; reading past the end is corrupt data.
-function drop(s, n) {
+function dropBits(s, n) {
   s.buf >>>= n; s.cnt -= n;
-  if (s.pos > s.data.length && (s.pos - s.data.length) * 8 > s.cnt) corrupt();
+  if (s.pos > s.data.length && (s.pos - s.data.length) * 8 > s.cnt) corruptBlock();
 }
 
 // The next ``n`` bits of the stream, least significant first.
-function bits(s, n) {
-  fill(s, n);
+function readBits(s, n) {
+  fillBits(s, n);
   var value = s.buf & ((1 << n) - 1);
-  drop(s, n);
+  dropBits(s, n);
   return value;
 }
 
 // A canonical Huffman code as a lookup table: the next ``max`` bits of the stream index an entry
 // holding the symbol and its code's length (0: no such code).
-function huffman(lengths) {
+function huffmanTable(lengths) {
   var max = 0, counts = new Uint16Array(16), next = new Uint16Array(16), s, code = 0;
   for (s = 0; s < lengths.length; s++) { counts[lengths[s]]++; if (lengths[s] > max) max = lengths[s]; }
   counts[0] = 0;
@@ -48,15 +48,15 @@ function huffman(lengths) {
 }
 
 function decodeSymbol(s, code) {
-  fill(s, code.max);
+  fillBits(s, code.max);
   var entry = code.table[s.buf & ((1 << code.max) - 1)];
-  if (!entry) corrupt();
-  drop(s, entry >>> 16);
+  if (!entry) corruptBlock();
+  dropBits(s, entry >>> 16);
   return entry & 0xffff;
 }
 
 // ``out`` with room for ``n`` more bytes.
-function room(out, n) {
+function makeRoom(out, n) {
   if (out.n + n <= out.bytes.length) return;
   var grown = new Uint8Array(Math.max(out.bytes.length * 2, out.n + n));
   grown.set(out.bytes); out.bytes = grown;
@@ -66,15 +66,15 @@ function room(out, n) {
 function inflateCodes(s, out, codes) {
   for (;;) {
     var symbol = decodeSymbol(s, codes[0]);
-    if (symbol < 256) { room(out, 1); out.bytes[out.n++] = symbol; continue; }
+    if (symbol < 256) { makeRoom(out, 1); out.bytes[out.n++] = symbol; continue; }
     if (symbol === 256) return;
     symbol -= 257;
-    if (symbol >= 29) corrupt();
-    var length = LENGTH_BASE[symbol] + bits(s, LENGTH_EXTRA[symbol]), d = decodeSymbol(s, codes[1]);
-    if (d >= 30) corrupt();
-    var distance = DIST_BASE[d] + bits(s, DIST_EXTRA[d]);
-    if (distance > out.n) corrupt();
-    room(out, length);
+    if (symbol >= 29) corruptBlock();
+    var length = LENGTH_BASE[symbol] + readBits(s, LENGTH_EXTRA[symbol]), d = decodeSymbol(s, codes[1]);
+    if (d >= 30) corruptBlock();
+    var distance = DIST_BASE[d] + readBits(s, DIST_EXTRA[d]);
+    if (distance > out.n) corruptBlock();
+    makeRoom(out, length);
     for (var bytes = out.bytes, k = out.n; length--; k++) bytes[k] = bytes[k - distance];
     out.n = k;
   }
@@ -86,47 +86,47 @@ function fixedCodes() {
     var lengths = [], distances = [], k;
     for (k = 0; k < 288; k++) lengths.push(k < 144 ? 8 : k < 256 ? 9 : k < 280 ? 7 : 8);
     for (k = 0; k < 30; k++) distances.push(5);
-    FIXED_CODES = [huffman(lengths), huffman(distances)];
+    FIXED_CODES = [huffmanTable(lengths), huffmanTable(distances)];
   }
   return FIXED_CODES;
 }
 
 // A dynamic block's two codes, read from its header.
 function dynamicCodes(s) {
-  var nlen = bits(s, 5) + 257, ndist = bits(s, 5) + 1, ncode = bits(s, 4) + 4, order = [], lengths = [], k;
+  var nlen = readBits(s, 5) + 257, ndist = readBits(s, 5) + 1, ncode = readBits(s, 4) + 4, order = [], lengths = [], k;
   for (k = 0; k < 19; k++) order.push(0);
-  for (k = 0; k < ncode; k++) order[CODE_LENGTH_ORDER[k]] = bits(s, 3);
-  var lengthCode = huffman(order);
+  for (k = 0; k < ncode; k++) order[CODE_LENGTH_ORDER[k]] = readBits(s, 3);
+  var lengthCode = huffmanTable(order);
   while (lengths.length < nlen + ndist) {
     var symbol = decodeSymbol(s, lengthCode), repeat, value = 0;
     if (symbol < 16) { lengths.push(symbol); continue; }
     if (symbol === 16) {
-      if (!lengths.length) corrupt();
-      value = lengths[lengths.length - 1]; repeat = 3 + bits(s, 2);
-    } else repeat = symbol === 17 ? 3 + bits(s, 3) : 11 + bits(s, 7);
-    if (lengths.length + repeat > nlen + ndist) corrupt();
+      if (!lengths.length) corruptBlock();
+      value = lengths[lengths.length - 1]; repeat = 3 + readBits(s, 2);
+    } else repeat = symbol === 17 ? 3 + readBits(s, 3) : 11 + readBits(s, 7);
+    if (lengths.length + repeat > nlen + ndist) corruptBlock();
     while (repeat--) lengths.push(value);
   }
-  return [huffman(lengths.slice(0, nlen)), huffman(lengths.slice(nlen))];
+  return [huffmanTable(lengths.slice(0, nlen)), huffmanTable(lengths.slice(nlen))];
 }
 
 // Raw DEFLATE bytes to the bytes they pack.
 function inflate(data) {
   var s = { data: data, pos: 0, buf: 0, cnt: 0 }, out = { bytes: new Uint8Array(Math.max(1024, data.length * 4)), n: 0 }, last;
   do {
-    last = bits(s, 1);
-    var type = bits(s, 2);
+    last = readBits(s, 1);
+    var type = readBits(s, 2);
     if (type === 0) { // stored: whole bytes, after the rest of this one (the buffer gives back those it holds)
       s.pos -= s.cnt >>> 3; s.buf = 0; s.cnt = 0;
-      if (s.pos + 4 > data.length) corrupt();
+      if (s.pos + 4 > data.length) corruptBlock();
       var length = data[s.pos] | (data[s.pos + 1] << 8), check = data[s.pos + 2] | (data[s.pos + 3] << 8);
-      if (length !== (~check & 0xffff) || s.pos + 4 + length > data.length) corrupt();
-      s.pos += 4; room(out, length);
+      if (length !== (~check & 0xffff) || s.pos + 4 + length > data.length) corruptBlock();
+      s.pos += 4; makeRoom(out, length);
       out.bytes.set(data.subarray(s.pos, s.pos + length), out.n);
       out.n += length; s.pos += length;
     } else if (type === 1) inflateCodes(s, out, fixedCodes());
     else if (type === 2) inflateCodes(s, out, dynamicCodes(s));
-    else corrupt();
+    else corruptBlock();
   } while (!last);
   return out.bytes.subarray(0, out.n);
 }
