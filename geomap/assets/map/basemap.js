@@ -43,7 +43,8 @@ function boxesOverlap(a, b) { return a.left < b.right && b.left < a.right && a.t
 // City names: each city labelled from its zoom on, largest first, beside its dot on the side that
 // covers less of the markers (or just clear of the markers over the city, its dot hidden under them),
 // unless every place would overlap a larger city's label (so names never pile up as the reader
-// zooms out). Placed again whenever the markers are drawn again.
+// zooms out) or lie under a panel (a control, the popup). Placed again whenever the markers are
+// drawn again and when a popup opens or closes.
 function cityLabels(map, cities, layer) {
   var shown = L.layerGroup().addTo(map), measure = document.createElement("canvas").getContext("2d");
   measure.font = "11px " + getComputedStyle(map.getContainer()).fontFamily;
@@ -63,8 +64,15 @@ function cityLabels(map, cities, layer) {
                          : Math.max.apply(null, markers.map(function (m) { return m.x + m.r + 2 - box.left; }));
     return { left: box.left + shift, right: box.right + shift, top: box.top, bottom: box.bottom, side: box.side, shift: shift };
   }
+  function panels() { // the controls' and the popup's boxes, in layer points
+    var box = map.getContainer().getBoundingClientRect(), origin = map.containerPointToLayerPoint([0, 0]);
+    return [].map.call(map.getContainer().querySelectorAll(".leaflet-control, .leaflet-popup"), function (node) {
+      var r = node.getBoundingClientRect(), dx = origin.x - box.left, dy = origin.y - box.top;
+      return { left: r.left + dx, right: r.right + dx, top: r.top + dy, bottom: r.bottom + dy };
+    });
+  }
   function place() {
-    var zoom = map.getZoom(), placed = [], near = map.getBounds().pad(0.25);
+    var zoom = map.getZoom(), placed = panels(), near = map.getBounds().pad(0.25);
     shown.clearLayers();
     cities.forEach(function (city, k) {
       if (zoom < city[3] || !near.contains([city[2], city[1]])) return;
@@ -94,5 +102,6 @@ function cityLabels(map, cities, layer) {
     });
   }
   layer.on("drawn", place);
+  map.on("popupopen popupclose", place);
   place();
 }
