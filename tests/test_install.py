@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from geomap.cli import main
+from geomap.render import block_text
 
 from conftest import REPO
 
@@ -69,7 +70,7 @@ def test_installed_geomap_maps_the_curated_dataset_from_an_empty_folder(installe
     bin_dir, env = installed
     done = run([bin_dir / "geomap", "build"], cwd=tmp_path, env=env)
     page = (tmp_path / "output" / "map.html").read_text("utf-8")
-    assert "El Helicoide" in page
+    assert "El Helicoide" in block_text(page, "gm-rows")
     assert "joined" in done.stderr and "_data/counts.csv" in done.stderr  # the counts were joined, from the wheel
 
 

@@ -61,11 +61,65 @@ def test_clicking_el_helicoide_opens_its_popup(offline_page, default_map):
     assert offline_page.errors == []
 
 
-def test_country_outline_drawn_without_tiles(offline_page, tmp_path):
-    out = tmp_path / "map.html"
-    CliRunner().invoke(main, ["build", str(REPO / "tests/fixtures/small.geojson"), "-o", str(out), "--no-tiles"],
-                       catch_exceptions=False)
-    page = offline_page.open(out)
-    assert page.evaluate("document.querySelectorAll('.leaflet-gm-outline-pane path').length") > 0
+def _no_tiles(tmp_path, source, name="map.html"):
+    out = tmp_path / name
+    result = CliRunner().invoke(main, ["build", str(source), "-o", str(out), "--no-tiles"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+#: The city names drawn, with their boxes in page pixels.
+_CITY_LABELS = """() => [...document.querySelectorAll('.leaflet-gm-labels-pane .gm-city-name')].map(e => {
+  const r = e.getBoundingClientRect();
+  return { name: e.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+})"""
+
+
+def test_state_lines_and_city_names_drawn_without_tiles(offline_page, tmp_path):
+    page = offline_page.open(_no_tiles(tmp_path, DEFAULT_INPUT))
+    page.wait_for_selector("[data-geomap-ready=true]", state="attached")
+    assert page.evaluate("document.querySelectorAll('.leaflet-gm-outline-pane path.gm-land').length") == 1
+    lines = page.evaluate("document.querySelector('.leaflet-gm-outline-pane path.gm-state-lines').getAttribute('d')")
+    assert lines.count("M") >= 20  # Venezuela's state lines, each drawn once
+    labels = page.evaluate(_CITY_LABELS)
+    box = page.evaluate("(() => { const r = document.querySelector('.folium-map').getBoundingClientRect(); return [r.right, r.bottom]; })()")
+    shown = {label["name"]: label for label in labels}
+    for name in ("Caracas", "Maracaibo", "Valencia"):
+        assert name in shown, sorted(shown)
+        assert 0 <= shown[name]["left"] and shown[name]["right"] <= box[0] and 0 <= shown[name]["top"] <= box[1]
+    for k, a in enumerate(labels):  # no name over another
+        for b in labels[k + 1:]:
+            assert not (a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]), (a, b)
+    # zoomed out to the continent, the names would clutter: none is drawn; zoomed in, more are
+    page.evaluate("geomapMap.map.setZoom(4, { animate: false })")
+    assert page.evaluate(_CITY_LABELS) == []
+    page.evaluate("geomapMap.map.setView([10.3, -67.5], 8, { animate: false })")
+    assert len(page.evaluate(_CITY_LABELS)) > len(labels) // 2
     assert offline_page.blocked == []
+    assert offline_page.errors == []
+
+
+# The land's SVG path as segments: the largest step across the page, in pixels, and the world's width.
+_WIDEST_STEP = r"""() => {
+  const map = geomapMap.map, world = 256 * Math.pow(2, map.getZoom());
+  let widest = 0;
+  for (const path of document.querySelectorAll('.leaflet-gm-outline-pane path')) {
+    for (const ring of path.getAttribute('d').split(/[Mz]/).filter(s => s.trim())) {
+      const xs = ring.trim().split(/L/).map(point => parseFloat(point.trim().split(/\s+/)[0]));
+      for (let k = 1; k < xs.length; k++) widest = Math.max(widest, Math.abs(xs[k] - xs[k - 1]));
+    }
+  }
+  return [widest, world];
+}"""
+
+
+def test_a_us_map_reaching_alaska_draws_no_band_across_the_antimeridian(offline_page, tmp_path):
+    page = offline_page.open(_no_tiles(tmp_path, REPO / "tests/fixtures/us_pacific.geojson"))
+    page.wait_for_selector("[data-geomap-ready=true]", state="attached")
+    for view in ([64, -175], [40, -100]):  # the Bering Strait (Chukotka across from Nome), then the whole region
+        page.evaluate("(centre) => geomapMap.map.setView(centre, 3, { animate: false })", view)
+        widest, world = page.evaluate(_WIDEST_STEP)
+        assert 0 < widest < world / 4, (view, widest, world)  # a band across the map would be ~ the world's width
+    page.evaluate("geomapMap.map.setView([61.2, -149.9], 7, { animate: false })")
+    assert "Anchorage" in {label["name"] for label in page.evaluate(_CITY_LABELS)}
     assert offline_page.errors == []

@@ -152,10 +152,10 @@ _POPUP_SETTLED = """() => new Promise(resolve => {
   })();
 })"""
 # Whether an element's text sits on an opaque background within its panel (a control, the popup,
-# the table), with nothing translucent between.
+# the table, a city's name: an opaque label under the markers), with nothing translucent between.
 _ON_OPAQUE_PANEL = r"""(selector) => {
   const node = document.querySelector(selector);
-  const panel = node.closest('.leaflet-control, .leaflet-popup-content-wrapper, #gm-table');
+  const panel = node.closest('.leaflet-control, .leaflet-popup-content-wrapper, #gm-table, .gm-city-name');
   for (let e = node; panel && panel.contains(e); e = e.parentElement) {
     const style = getComputedStyle(e);
     if (style.opacity !== '1') return false;

@@ -10,7 +10,7 @@ from geomap.cli import main
 from geomap.errors import InputError
 from geomap.files import atomic_write
 from geomap.load import read_facilities
-from geomap.render import MapOptions, render_html
+from geomap.render import MapOptions, block_text, render_html
 
 from conftest import REPO
 
@@ -141,14 +141,14 @@ def test_data_cannot_break_out_of_the_payload():
     facilities.loc[0, "name"] = "</script><script>alert(1)</script>"
     page = render_html(facilities)
     assert "</script><script>alert(1)" not in page
-    assert "\\u003c/script\\u003e" in page
+    assert "\\u003c/script\\u003e" in block_text(page, "gm-rows")
 
 
 def test_data_is_never_evaluated_as_a_template():
     facilities = read_facilities(SMALL)
     facilities.loc[0, "name"] = "{{ 7*7 }} {{ cycler.__init__.__globals__.os.getcwd() }} {% broken"
     page = render_html(facilities)
-    assert "{{ 7*7 }} {{ cycler.__init__.__globals__.os.getcwd() }} {% broken" in page
+    assert "{{ 7*7 }} {{ cycler.__init__.__globals__.os.getcwd() }} {% broken" in block_text(page, "gm-rows")
 
 
 def test_a_write_that_fails_midway_keeps_the_earlier_file(tmp_path):
@@ -181,7 +181,7 @@ def _payload(page):
     def block(kind, name):
         return re.search(rf'<script type="application/{kind}" id="{name}">(.*?)</script>', page, re.S).group(1)
 
-    rows = block("x-ndjson", "gm-rows")
+    rows = block_text(page, "gm-rows")
     return {**json.loads(block("json", "gm-data")), "rows": [json.loads(line) for line in rows.split("\n")] if rows else []}
 
 

@@ -65,9 +65,8 @@ Facilities.prototype.get = function (i) {
   if (!this.lines) {
     // Until then the rows element may hold only part of its text (callers wait with whenParsed).
     if (document.readyState === "loading") throw new Error("geomap: details are read once the page is parsed");
-    var block = document.getElementById(this.ids.rows);
-    this.lines = block.textContent.split("\n");
-    block.remove(); // the lines hold the text now: the element's copy would double it
+    this.lines = blockText(this.ids.rows).split("\n");
+    document.getElementById(this.ids.rows).remove(); // the lines hold the text now: the element's copy would double it
   }
   var row = JSON.parse(this.lines[i]), f = { index: i };
   for (var k = 0; k < this.fields.length; k++) f[this.fields[k]] = row[k];

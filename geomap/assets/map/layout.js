@@ -1,4 +1,4 @@
-/* layout: the country outline under the markers, the controls in their corners, a view clear of them. */
+/* layout: the controls in their corners, a view clear of them. */
 
 function control(position, build) {
   var C = L.Control.extend({
@@ -10,25 +10,6 @@ function control(position, build) {
     }
   });
   return new C({ position: position });
-}
-
-// The countries under everything: the map reads without tiles.
-function outline(map, ids, t) {
-  map.createPane("gm-outline").style.zIndex = 250;
-  var outlined = !!(ids.outline && window.topojson); // drawn once the page is parsed: it follows the rows
-  if (outlined) map.attributionControl.addAttribution(t.outline_credit);
-  return outlined;
-}
-
-// The country outline, from its TopoJSON block, a few countries per task; then ``done``.
-function drawOutline(map, ids, done) {
-  var world = JSON.parse(document.getElementById(ids.outline).textContent), countries = world.objects.countries.geometries;
-  var shapes = L.geoJSON(null, {
-    pane: "gm-outline", interactive: false,
-    style: { color: "#6b6b6b", weight: 1, fillColor: "#f2efe9", fillOpacity: 1 }
-  }).addTo(map);
-  inSlices(countries.length, function (k) { shapes.addData(topojson.feature(world, countries[k])); },
-           function (end) { if (end === countries.length) done(); });
 }
 
 // The controls, in the order that stacks each corner.

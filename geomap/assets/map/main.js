@@ -8,7 +8,7 @@ function render(map, ids) {
   document.title = data.title;
   if (data.options.embed) document.body.classList.add("gm-embed");
   if (data.options.static) document.body.classList.add("gm-static");
-  var outlined = outline(map, ids, t);
+  var based = basemapPanes(map, ids, t);
 
   var facilities = new Facilities(data, ids), n = facilities.length;
   var max = 0, statusCounts = countByStatus(facilities), south = 90, north = -90, west = 180, east = -180;
@@ -53,8 +53,8 @@ function render(map, ids) {
   document.documentElement.setAttribute("data-geomap-drawn", "true");
 
   // Everything that reads the details waits for them: the rows follow this script in the page.
-  // After the first paint, in tasks of their own: the outline (a background, a few countries
-  // per task), then the keyboard's buttons and the table, so no task holds a phone's page long.
+  // After the first paint, in tasks of their own: the basemap (a background), then the
+  // keyboard's buttons and the table, so no task holds a phone's page long.
   function ready() {
     gm.placeHotspots();
     layer.on("drawn", gm.placeHotspots);
@@ -63,7 +63,7 @@ function render(map, ids) {
     performance.mark("geomap:ready");
     document.documentElement.setAttribute("data-geomap-ready", "true");
   }
-  whenParsed(function () { afterPaint(function () { if (outlined) drawOutline(map, ids, ready); else ready(); }); });
+  whenParsed(function () { afterPaint(function () { if (based) drawBasemap(map, ids, layer, ready); else ready(); }); });
 }
 
 window.geomap = { render: render };

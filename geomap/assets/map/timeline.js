@@ -28,7 +28,7 @@ function timeView(gm) {
   var map = gm.map, data = gm.data, t = gm.t, facilities = gm.facilities, view = gm.view, layer = gm.layer, timeline = data.timeline;
   var baseStatus = facilities.status.slice(), baseDetainees = facilities.detainees.slice();
   return function showDate(stop) {
-    if (!timeline.states) L.extend(timeline, JSON.parse(document.getElementById(gm.ids.timeline).textContent));
+    if (!timeline.states) L.extend(timeline, JSON.parse(blockText(gm.ids.timeline)));
     var latest = stop === timeline.dates.length - 1;
     gm.shownAsOf = latest ? null : timeline.dates[stop]; // the date popups show (their sparkline fades later figures)
     facilities.states = latest ? null : timeline.states.map(function (states) {

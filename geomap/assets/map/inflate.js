@@ -1,0 +1,141 @@
+/* inflate: a small map's larger data blocks (details, time view, basemap) come DEFLATE-packed in
+ * base64 (render.packed_block), a third of their size; blockText() reads a block either way.
+ * The decoder follows RFC 1951 as zlib's puff.c does: synchronous, a few ms for a small map. */
+var LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
+var LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
+var DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073,
+                 4097, 6145, 8193, 12289, 16385, 24577];
+var DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
+var CODE_LENGTH_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+
+function corruptBlock() { throw new Error("geomap: a packed data block is corrupt"); }
+
+// At least ``n`` bits in the buffer (zeros past the end: a code's lookup may peek beyond the last byte).
+function fillBits(s, n) {
+  while (s.cnt < n) { s.buf |= (s.pos < s.data.length ? s.data[s.pos] : 0) << s.cnt; s.pos++; s.cnt += 8; }
+}
+
+// Consume ``n`` bits; reading past the end is corrupt data.
+function dropBits(s, n) {
+  s.buf >>>= n; s.cnt -= n;
+  if (s.pos > s.data.length && (s.pos - s.data.length) * 8 > s.cnt) corruptBlock();
+}
+
+// The next ``n`` bits of the stream, least significant first.
+function readBits(s, n) {
+  fillBits(s, n);
+  var value = s.buf & ((1 << n) - 1);
+  dropBits(s, n);
+  return value;
+}
+
+// A canonical Huffman code as a lookup table: the next ``max`` bits of the stream index an entry
+// holding the symbol and its code's length (0: no such code).
+function huffmanTable(lengths) {
+  var max = 0, counts = new Uint16Array(16), next = new Uint16Array(16), s, code = 0;
+  for (s = 0; s < lengths.length; s++) { counts[lengths[s]]++; if (lengths[s] > max) max = lengths[s]; }
+  counts[0] = 0;
+  for (var len = 1; len < 16; len++) { code = (code + counts[len - 1]) << 1; next[len] = code; }
+  var table = new Int32Array(1 << max);
+  for (s = 0; s < lengths.length; s++) {
+    var length = lengths[s];
+    if (!length) continue;
+    var c = next[length]++, reversed = 0; // codes are packed from their most significant bit
+    for (var k = 0; k < length; k++) { reversed = (reversed << 1) | (c & 1); c >>= 1; }
+    for (var j = reversed; j < table.length; j += 1 << length) table[j] = (length << 16) | s;
+  }
+  return { table: table, max: max };
+}
+
+function decodeSymbol(s, code) {
+  fillBits(s, code.max);
+  var entry = code.table[s.buf & ((1 << code.max) - 1)];
+  if (!entry) corruptBlock();
+  dropBits(s, entry >>> 16);
+  return entry & 0xffff;
+}
+
+// ``out`` with room for ``n`` more bytes.
+function makeRoom(out, n) {
+  if (out.n + n <= out.bytes.length) return;
+  var grown = new Uint8Array(Math.max(out.bytes.length * 2, out.n + n));
+  grown.set(out.bytes); out.bytes = grown;
+}
+
+// One block's literals and copies, up to its end-of-block symbol.
+function inflateCodes(s, out, codes) {
+  for (;;) {
+    var symbol = decodeSymbol(s, codes[0]);
+    if (symbol < 256) { makeRoom(out, 1); out.bytes[out.n++] = symbol; continue; }
+    if (symbol === 256) return;
+    symbol -= 257;
+    if (symbol >= 29) corruptBlock();
+    var length = LENGTH_BASE[symbol] + readBits(s, LENGTH_EXTRA[symbol]), d = decodeSymbol(s, codes[1]);
+    if (d >= 30) corruptBlock();
+    var distance = DIST_BASE[d] + readBits(s, DIST_EXTRA[d]);
+    if (distance > out.n) corruptBlock();
+    makeRoom(out, length);
+    for (var bytes = out.bytes, k = out.n; length--; k++) bytes[k] = bytes[k - distance];
+    out.n = k;
+  }
+}
+
+var FIXED_CODES = null;
+function fixedCodes() {
+  if (!FIXED_CODES) {
+    var lengths = [], distances = [], k;
+    for (k = 0; k < 288; k++) lengths.push(k < 144 ? 8 : k < 256 ? 9 : k < 280 ? 7 : 8);
+    for (k = 0; k < 30; k++) distances.push(5);
+    FIXED_CODES = [huffmanTable(lengths), huffmanTable(distances)];
+  }
+  return FIXED_CODES;
+}
+
+// A dynamic block's two codes, read from its header.
+function dynamicCodes(s) {
+  var nlen = readBits(s, 5) + 257, ndist = readBits(s, 5) + 1, ncode = readBits(s, 4) + 4, order = [], lengths = [], k;
+  for (k = 0; k < 19; k++) order.push(0);
+  for (k = 0; k < ncode; k++) order[CODE_LENGTH_ORDER[k]] = readBits(s, 3);
+  var lengthCode = huffmanTable(order);
+  while (lengths.length < nlen + ndist) {
+    var symbol = decodeSymbol(s, lengthCode), repeat, value = 0;
+    if (symbol < 16) { lengths.push(symbol); continue; }
+    if (symbol === 16) {
+      if (!lengths.length) corruptBlock();
+      value = lengths[lengths.length - 1]; repeat = 3 + readBits(s, 2);
+    } else repeat = symbol === 17 ? 3 + readBits(s, 3) : 11 + readBits(s, 7);
+    if (lengths.length + repeat > nlen + ndist) corruptBlock();
+    while (repeat--) lengths.push(value);
+  }
+  return [huffmanTable(lengths.slice(0, nlen)), huffmanTable(lengths.slice(nlen))];
+}
+
+// Raw DEFLATE bytes to the bytes they pack.
+function inflate(data) {
+  var s = { data: data, pos: 0, buf: 0, cnt: 0 }, out = { bytes: new Uint8Array(Math.max(1024, data.length * 4)), n: 0 }, last;
+  do {
+    last = readBits(s, 1);
+    var type = readBits(s, 2);
+    if (type === 0) { // stored: whole bytes, after the rest of this one (the buffer gives back those it holds)
+      s.pos -= s.cnt >>> 3; s.buf = 0; s.cnt = 0;
+      if (s.pos + 4 > data.length) corruptBlock();
+      var length = data[s.pos] | (data[s.pos + 1] << 8), check = data[s.pos + 2] | (data[s.pos + 3] << 8);
+      if (length !== (~check & 0xffff) || s.pos + 4 + length > data.length) corruptBlock();
+      s.pos += 4; makeRoom(out, length);
+      out.bytes.set(data.subarray(s.pos, s.pos + length), out.n);
+      out.n += length; s.pos += length;
+    } else if (type === 1) inflateCodes(s, out, fixedCodes());
+    else if (type === 2) inflateCodes(s, out, dynamicCodes(s));
+    else corruptBlock();
+  } while (!last);
+  return out.bytes.subarray(0, out.n);
+}
+
+// The text of a data block: as written, or unpacked when render packed it.
+function blockText(id) {
+  var node = document.getElementById(id), text = node.textContent;
+  if (node.getAttribute("data-packed") !== "deflate") return text;
+  var binary = atob(text), bytes = new Uint8Array(binary.length);
+  for (var k = 0; k < binary.length; k++) bytes[k] = binary.charCodeAt(k);
+  return new TextDecoder().decode(inflate(bytes));
+}
