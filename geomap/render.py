@@ -21,6 +21,7 @@ import html
 import json
 import re
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -51,7 +52,7 @@ _SCRIPTS = [("leaflet", "leaflet.js"), ("supercluster", "supercluster.min.js"),
 _OUTLINE = ("world-atlas", "countries-110m.json")
 #: The page's own script: the parts of the map under ``assets/map/``, in this order (README "Layout").
 PAGE_SCRIPTS = ("core", "canvas", "clusters", "popup", "legend", "search", "table", "timeline", "headline",
-                "keyboard", "layout", "main")
+                "keyboard", "layout", "snapshot", "main")
 _DATA_ID, _OUTLINE_ID = "gm-data", "gm-outline"
 
 
@@ -286,11 +287,22 @@ def national_headline(facilities, as_of, counted_by=None):
     return (primary, *national_figures(facilities.attrs.get("national_totals") or [], as_of, primary))
 
 
+def counting_organisations(facilities, national_figures):
+    """Who counted the figures a map shows (each facility's current one and the headline's), most
+    figures first; None for figures whose organisation is not recorded. A picture's sources line."""
+    shown = [organisation for organisation, detainees in zip(_column(facilities, "detainees_counted_by"),
+                                                             _detainees(facilities)) if detainees is not None]
+    tally = Counter(shown + [figure.get("counted_by") for figure in national_figures if figure])
+    return sorted(tally, key=lambda organisation: (-tally[organisation], organisation is None, str(organisation)))
+
+
 def build_head(facilities, options):
-    """The head of the payload: labels, options, headline figures and the draw columns."""
+    """The head of the payload: labels, options, headline figures and the draw columns (and a
+    picture's caption: who counted)."""
     labels = LABELS[options.lang]
     as_of = data_as_of(facilities, options)
     primary, national, others = national_headline(facilities, as_of, options.counted_by)
+    caption = {"counted_by": counting_organisations(facilities, [national, *others])} if options.static else None
     return {
         "lang": options.lang,
         "labels": labels,
@@ -305,13 +317,17 @@ def build_head(facilities, options):
         "statuses": STATUS_ORDER,
         "fields": DETAIL_FIELDS,
         "columns": draw_columns(facilities),
+        "caption": caption,
     }
 
 
 def time_view(facilities, options, as_of):
-    """The time view's data up to ``as_of`` (:func:`geomap.timeline.timeline`) when the map gets one, else None."""
+    """The time view's data up to ``as_of`` (:func:`geomap.timeline.timeline`) when the map gets one, else None.
+
+    A picture gets it too, without the slider: its size scale and legend rows are then the page's.
+    """
     wanted = options.timeline if options.timeline is not None else len(facilities) <= AUTO_LIMIT
-    return timeline(facilities, as_of, options.counted_by) if wanted and not options.static else None
+    return timeline(facilities, as_of, options.counted_by) if wanted else None
 
 
 def detail_lines(facilities, lang, batch=5000, as_of=None):
@@ -445,7 +461,7 @@ def page_parts(facilities, options=MapOptions(), batch=5000):
     yield f'<script type="application/x-ndjson" id="{_ROWS_ID}">'
     yield from detail_lines(facilities, options.lang, batch, options.as_of)
     yield "</script>\n"
-    if view:
+    if view and not options.static:  # a picture never moves to another date
         yield f'<script type="application/json" id="{_TIMELINE_ID}">{json_for_script(view)}</script>\n'
     # The outline is data, not code: inlined even with --cdn, so the map stays readable without
     # tiles. Last: a background, drawn after the markers, the first paint need not wait for it.
