@@ -88,6 +88,10 @@ def geocode_options(command):
                      help="Seconds a request may wait for the server to connect or send more."),
         click.option("--deadline", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
                      help="Seconds a whole request may take, however slowly the server trickles."),
+        click.option("--min-delay", "min_delay", default=1.0, show_default=True, type=float, metavar="SECONDS",
+                     help="Seconds from one answer to the next request (per worker). Below 1: --geocoder-url servers only."),
+        click.option("--workers", default=1, show_default=True, type=int, metavar="N",
+                     help="Requests at once, each worker with its own connection. Above 1: --geocoder-url servers only."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -107,7 +111,7 @@ RAW_CELLS_OPTION = click.option(
          "(by default such cells get a leading ' that geomap's readers take off; see docs/security.md).")
 
 GEOCODE_OPTIONS = ("gazetteer", "cache", "geocoder", "geocoder_url", "user_agent", "api_key", "offline", "force", "timeout",
-                   "deadline")
+                   "deadline", "min_delay", "workers")
 
 
 @main.command()
