@@ -228,14 +228,27 @@ class Chain:
         self.steps, self.input_name, self.force = steps, input_name, force
         self.by_step = Counter()
         self.unresolved = []
+        self._results, self._keep_results = {}, False  # (step, row number) -> result, from a first pass
 
     def reaching(self, step, rows, points):
-        """The rows (as :meth:`locate` sees them) that the steps before ``step`` leave to it; counted nowhere."""
+        """The rows (as :meth:`locate` sees them) that the steps before ``step`` leave to it; counted
+        nowhere. The steps' results are kept for :meth:`locate`, which then does not run them again."""
         noted = _Noted(step.name)
         ahead = Chain(self.steps[:self.steps.index(step)] + [noted], self.input_name, self.force)
+        ahead._results, ahead._keep_results = self._results, True
         for number, (row, point) in enumerate(zip(rows, points), start=1):
             ahead.locate(row, point, number)
         return noted.rows
+
+    def _resolve(self, step, row, number):
+        """``step.resolve(row)``, or its result from a first pass over the same rows."""
+        key = (id(step), number)
+        if key in self._results:
+            return self._results.pop(key)
+        result = step.resolve(row)
+        if self._keep_results and not isinstance(step, _Noted):
+            self._results[key] = result
+        return result
 
     def locate(self, row, point, number):
         """Return ``(properties, point)`` for one row (1-based ``number`` for messages).
@@ -253,7 +266,7 @@ class Chain:
         input_rank = (PRECISIONS.index(given) if given in PRECISIONS else len(PRECISIONS)) if has_point else len(PRECISIONS)
         reasons = []
         for step in self.steps:
-            result = step.resolve(row)
+            result = self._resolve(step, row, number)
             if isinstance(result, Resolution) and PRECISIONS.index(result.precision) > input_rank:
                 result = f"{result.precision} point, coarser than the input's {PRECISIONS[input_rank]}"
             if isinstance(result, Resolution):
