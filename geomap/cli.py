@@ -88,6 +88,10 @@ def geocode_options(command):
                      help="Seconds a request may wait for the server to connect or send more."),
         click.option("--deadline", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
                      help="Seconds a whole request may take, however slowly the server trickles."),
+        click.option("--min-delay", "min_delay", default=1.0, show_default=True, type=float, metavar="SECONDS",
+                     help="Seconds from one answer to the next request (per worker). Below 1: --geocoder-url servers only."),
+        click.option("--workers", default=1, show_default=True, type=int, metavar="N",
+                     help="Requests at once, each worker with its own connection. Above 1: --geocoder-url servers only."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -107,7 +111,7 @@ RAW_CELLS_OPTION = click.option(
          "(by default such cells get a leading ' that geomap's readers take off; see docs/security.md).")
 
 GEOCODE_OPTIONS = ("gazetteer", "cache", "geocoder", "geocoder_url", "user_agent", "api_key", "offline", "force", "timeout",
-                   "deadline")
+                   "deadline", "min_delay", "workers")
 
 
 @main.command()
@@ -202,7 +206,7 @@ def build(ctx, input_path, output, counts_paths, as_of, lang, counted_by, title,
     if png_path:
         from .snapshot import snapshot
 
-        snapshot(facilities, png_path, replace(options, cluster=False, static=True, tiles=False))
+        snapshot(facilities, png_path, replace(options, tiles=False))
         say(f"{png_path}: PNG 1200x630")
     if unlocated:
         say(f"not on the map, no location found: {', '.join(unlocated)}")
@@ -441,9 +445,11 @@ def add(ctx, report_path, facilities_path, counts_path, strict, dry_run, **setti
 @main.command()
 @input_argument
 @click.option("-o", "--output", help="PNG file to write  [default: output/map.png; output/map.es.png with --lang es]")
-@click.option("--width", default=1200, show_default=True, type=click.IntRange(200, 8000), help="Width in pixels.")
-@click.option("--height", default=630, show_default=True, type=click.IntRange(200, 8000),
-              help="Height in pixels (630 for a 1200-wide social card).")
+@click.option("--size", metavar="WxH|PRESET",
+              help="Picture size: WIDTHxHEIGHT, or og (1200x630, a link card), square (1080x1080) or portrait "
+                   "(1080x1350) for posts  [default: og]")
+@click.option("--width", type=click.IntRange(200, 8000), help="Width in pixels (instead of --size).")
+@click.option("--height", type=click.IntRange(200, 8000), help="Height in pixels (instead of --size).")
 @click.option("--counts", "counts_paths", metavar="FILE", callback=_curated, multiple=True,
               help="Join dated counts first, as `geomap build --counts` (repeatable).")
 @click.option("--as-of", "as_of", metavar="DATE", help="The map as it stood on DATE (YYYY-MM-DD or YYYY-MM).")
@@ -451,25 +457,35 @@ def add(ctx, report_path, facilities_path, counts_path, strict, dry_run, **setti
 @COUNTED_BY_OPTION
 @click.option("--title", help="Headline (default: a title in the chosen language).")
 @click.option("--tiles", is_flag=True, help="Draw OpenStreetMap tiles under the map (needs the network).")
-def snapshot(input_path, output, width, height, counts_paths, as_of, lang, counted_by, title, tiles):
+def snapshot(input_path, output, size, width, height, counts_paths, as_of, lang, counted_by, title, tiles):
     """Save a PNG picture of the map, drawn by headless chromium.
 
-    Needs Debian's chromium (apt-get install -y chromium) and Playwright
-    (pip install 'geomap[png]'). Without --tiles it uses no network.
+    A picture, not a page: the legend only explains (nothing to click), a
+    caption gives the data's date and who counted the figures, the most
+    crowded spot (Caracas, in the curated data) is magnified in an inset and
+    facilities at one point are fanned out. Needs Debian's chromium
+    (apt-get install -y chromium) and Playwright (pip install 'geomap[png]').
+    Without --tiles it uses no network.
 
     \b
-    Example:
+    Examples:
       geomap snapshot -o output/map.png
-      geomap snapshot --lang es --width 1080 --height 1080 -o output/mapa.png
+      geomap snapshot --lang es --size square -o output/mapa-cuadrado.png
+      geomap snapshot --size portrait -o output/map-portrait.png
+      geomap snapshot --size 1600x900 -o output/map-wide.png
     """
+    from .errors import InputError
     from .load import read_facilities
     from .render import MapOptions
+    from .snapshot import SIZES, parse_size
     from .snapshot import snapshot as take_snapshot
 
+    if size and (width or height):
+        raise InputError(f"--size {size}: give --size or --width/--height, not both")
+    width, height = parse_size(size) if size else (width or SIZES["og"][0], height or SIZES["og"][1])
     output = output or default_output(lang, ".png")
     facilities = _with_counts(read_facilities(input_path), input_path, counts_paths, as_of, counted_by=counted_by)
-    options = MapOptions(lang=lang, title=title, as_of=as_of, counted_by=counted_by, tiles=tiles, cluster=False,
-                         static=True)
+    options = MapOptions(lang=lang, title=title, as_of=as_of, counted_by=counted_by, tiles=tiles)
     take_snapshot(facilities, output, options, width, height)
     say(f"{output}: PNG {width}x{height}")
 

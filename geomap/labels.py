@@ -56,6 +56,9 @@ LABELS = {
         "legend_size": "Marker area = number of detainees",
         "legend_no_count": "No published count",
         "legend_precision": "Location",
+        "caption_counted_by": "Figures counted by",
+        # A picture (geomap snapshot) cannot be clicked: these replace the labels that say how to.
+        "picture": {"legend_status": "Status", "legend_approximate": "Approximate location"},
         "search": "Search facilities",
         "search_placeholder": "Name or alias, e.g. Helicoide",
         "no_results": "No facility matches",
@@ -131,6 +134,8 @@ LABELS = {
         "legend_size": "Área del marcador = número de detenidos",
         "legend_no_count": "Sin cifra publicada",
         "legend_precision": "Ubicación",
+        "caption_counted_by": "Cifras contadas por",
+        "picture": {"legend_status": "Estado", "legend_approximate": "Ubicación aproximada"},
         "search": "Buscar centros",
         "search_placeholder": "Nombre o alias, p. ej. Helicoide",
         "no_results": "Ningún centro coincide",

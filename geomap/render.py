@@ -23,6 +23,7 @@ import json
 import re
 import uuid
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -55,7 +56,7 @@ _SCRIPTS = [("leaflet", "leaflet.js"), ("supercluster", "supercluster.min.js"),
             ("leaflet.fullscreen", "Control.FullScreen.umd.js")]
 #: The page's own script: the parts of the map under ``assets/map/``, in this order (README "Layout").
 PAGE_SCRIPTS = ("core", "inflate", "canvas", "clusters", "charts", "popup", "legend", "search", "table", "timeline",
-                "headline", "keyboard", "layout", "basemap", "main")
+                "headline", "keyboard", "layout", "basemap", "snapshot", "main")
 _DATA_ID, _BASEMAP_ID = "gm-data", "gm-basemap"
 
 
@@ -295,11 +296,22 @@ def national_headline(facilities, as_of, counted_by=None):
     return (primary, *national_figures(facilities.attrs.get("national_totals") or [], as_of, primary))
 
 
+def counting_organisations(facilities, national_figures):
+    """Who counted the figures a map shows (each facility's current one and the headline's), most
+    figures first; None for figures whose organisation is not recorded. A picture's sources line."""
+    shown = [organisation for organisation, detainees in zip(_column(facilities, "detainees_counted_by"),
+                                                             _detainees(facilities)) if detainees is not None]
+    tally = Counter(shown + [figure.get("counted_by") for figure in national_figures if figure])
+    return sorted(tally, key=lambda organisation: (-tally[organisation], organisation is None, str(organisation)))
+
+
 def build_head(facilities, options):
-    """The head of the payload: labels, options, headline figures and the draw columns."""
+    """The head of the payload: labels, options, headline figures and the draw columns (and a
+    picture's caption: who counted)."""
     labels = LABELS[options.lang]
     as_of = data_as_of(facilities, options)
     primary, national, others = national_headline(facilities, as_of, options.counted_by)
+    caption = {"counted_by": counting_organisations(facilities, [national, *others])} if options.static else None
     return {
         "lang": options.lang,
         "labels": labels,
@@ -315,6 +327,7 @@ def build_head(facilities, options):
         "statuses": STATUS_ORDER,
         "fields": DETAIL_FIELDS,
         "columns": draw_columns(facilities),
+        "caption": caption,
     }
 
 
@@ -346,9 +359,12 @@ def _data_block(kind, block_id, text, packed):
 
 
 def time_view(facilities, options, as_of):
-    """The time view's data up to ``as_of`` (:func:`geomap.timeline.timeline`) when the map gets one, else None."""
+    """The time view's data up to ``as_of`` (:func:`geomap.timeline.timeline`) when the map gets one, else None.
+
+    A picture gets it too, without the slider: its size scale and legend rows are then the page's.
+    """
     wanted = options.timeline if options.timeline is not None else len(facilities) <= AUTO_LIMIT
-    return timeline(facilities, as_of, options.counted_by) if wanted and not options.static else None
+    return timeline(facilities, as_of, options.counted_by) if wanted else None
 
 
 def detail_lines(facilities, lang, batch=5000, as_of=None):
@@ -487,7 +503,7 @@ def page_parts(facilities, options=MapOptions(), batch=5000):
         yield f'<script type="application/x-ndjson" id="{_ROWS_ID}">'
         yield from detail_lines(facilities, options.lang, batch, options.as_of)
         yield "</script>\n"
-    if view:
+    if view and not options.static:  # a picture never moves to another date
         yield _data_block("json", _TIMELINE_ID, json_for_script(view), packed)
     # The basemap is data, not code: inlined even with --cdn, so the map stays readable without
     # tiles. Last: a background, drawn after the markers, the first paint need not wait for it.

@@ -7,11 +7,13 @@ network and always looks the same; ``tiles=True`` lets chromium fetch them.
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
-from .errors import GeomapError, OutputError
+from .errors import GeomapError, InputError, OutputError
 from .files import atomic_path
 from .render import MapOptions, write_map
 
@@ -19,6 +21,10 @@ CHROMIUM = os.environ.get("GEOMAP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 READY = "html[data-geomap-ready=true]"
+#: Picture sizes for the usual posts: a link card (Open Graph, X, LinkedIn), a square and a portrait post.
+SIZES = {"og": (1200, 630), "square": (1080, 1080), "portrait": (1080, 1350)}
+#: Widths and heights chromium draws well (below, the headline and legend fill the picture).
+SIDE = (200, 8000)
 
 
 class BrowserMissing(GeomapError):
@@ -46,6 +52,23 @@ def launch_chromium():
             browser.close()
 
 
+def parse_size(text):
+    """``(width, height)`` from a preset name (:data:`SIZES`) or ``WIDTHxHEIGHT``."""
+    wanted = str(text).strip().lower()
+    if wanted in SIZES:
+        return SIZES[wanted]
+    match = re.fullmatch(r"(\d+)x(\d+)", wanted)
+    if match and all(SIDE[0] <= int(side) <= SIDE[1] for side in match.groups()):
+        return int(match[1]), int(match[2])
+    presets = ", ".join(f"{name} ({w}x{h})" for name, (w, h) in SIZES.items())
+    raise InputError(f"--size {text!r}: give WIDTHxHEIGHT ({SIDE[0]} to {SIDE[1]} pixels a side) or a preset: {presets}")
+
+
+def picture_options(options):
+    """``options`` for a picture: the static page (no controls), every marker drawn (none clustered)."""
+    return replace(options, static=True, cluster=False)
+
+
 def _offline(route):
     if route.request.url.startswith(("file:", "data:")):
         route.continue_()
@@ -53,37 +76,51 @@ def _offline(route):
         route.abort()
 
 
-def snapshot_html(html_path, output, width=1200, height=630, tiles=False):
-    """Screenshot an existing map page to ``output`` (PNG, written atomically)."""
-    with launch_chromium() as browser:
-        from playwright.sync_api import Error as PlaywrightError  # importable: launch_chromium checked
-        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
-        page = context.new_page()
-        if not tiles:
-            page.route("**/*", _offline)
-        page.goto(Path(html_path).resolve().as_uri())
+@contextlib.contextmanager
+def _browser(browser):
+    """``browser`` when given (a caller taking many pictures starts chromium once), else a new one."""
+    if browser is not None:
+        yield browser
+    else:
+        with launch_chromium() as started:
+            yield started
+
+
+def snapshot_html(html_path, output, width=1200, height=630, tiles=False, browser=None):
+    """Screenshot an existing map page to ``output`` (PNG, written atomically); exactly
+    ``width`` x ``height`` pixels. ``browser``: a Playwright browser to use instead of starting one."""
+    with _browser(browser) as chromium:
+        from playwright.sync_api import Error as PlaywrightError  # importable: a browser exists
+        context = chromium.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
         try:
-            page.wait_for_selector(READY, state="attached", timeout=60000)
-        except PlaywrightError as exc:
-            raise GeomapError(f"{html_path}: the map did not finish drawing: {str(exc).splitlines()[0]}") from exc
-        if tiles:
-            with contextlib.suppress(Exception):  # draw what arrived; a slow tile server must not fail the PNG
-                page.wait_for_load_state("networkidle", timeout=15000)
-        try:
-            with atomic_path(output, suffix=".png") as tmp:
-                page.screenshot(path=str(tmp), type="png")
-        except OSError as exc:
-            raise OutputError(f"{output}: cannot write the PNG ({exc.strerror})") from exc
-        context.close()
+            page = context.new_page()
+            if not tiles:
+                page.route("**/*", _offline)
+            page.goto(Path(html_path).resolve().as_uri())
+            try:
+                page.wait_for_selector(READY, state="attached", timeout=60000)
+            except PlaywrightError as exc:
+                raise GeomapError(f"{html_path}: the map did not finish drawing: {str(exc).splitlines()[0]}") from exc
+            if tiles:
+                with contextlib.suppress(Exception):  # draw what arrived; a slow tile server must not fail the PNG
+                    page.wait_for_load_state("networkidle", timeout=15000)
+            try:
+                with atomic_path(output, suffix=".png") as tmp:
+                    page.screenshot(path=str(tmp), type="png")
+            except OSError as exc:
+                raise OutputError(f"{output}: cannot write the PNG ({exc.strerror})") from exc
+        finally:
+            context.close()
     return output
 
 
-def snapshot(facilities, output, options=MapOptions(cluster=False, static=True), width=1200, height=630):
-    """Render ``facilities`` and save a PNG of the map (1200×630 suits social cards).
+def snapshot(facilities, output, options=MapOptions(tiles=False), width=1200, height=630, browser=None):
+    """Render ``facilities`` as a picture and save it as a PNG (:data:`SIZES` for the usual posts).
 
-    A picture cannot be clicked open, so the default draws every marker (no
-    clusters) and leaves out the buttons.
+    A picture cannot be clicked: the page is drawn in its static mode (:func:`picture_options`),
+    with a legend that only explains, a caption with the data's date and who counted the figures,
+    and an inset magnifying the most crowded spot.
     """
     with tempfile.TemporaryDirectory() as folder:
-        page = write_map(facilities, Path(folder) / "map.html", options)
-        return snapshot_html(page, output, width, height, tiles=options.tiles)
+        page = write_map(facilities, Path(folder) / "map.html", picture_options(options))
+        return snapshot_html(page, output, width, height, tiles=options.tiles, browser=browser)

@@ -111,16 +111,34 @@ class FakeNominatim:
     ``places`` maps a word of the query (folded, e.g. "rodeo") to the results to
     return; ``script`` holds responses served first, one per request (a
     ``werkzeug.Response`` or a callable taking the request). Every request is
-    recorded with its arrival time, query arguments and User-Agent.
+    recorded with its arrival time, query arguments and User-Agent. On a threaded
+    server, ``most_in_flight`` is the most requests it was answering at once, and
+    ``hold`` (a ``threading.Barrier``) keeps each request until that many are in.
     """
 
     def __init__(self, httpserver):
+        import threading
+
         from werkzeug import Response
 
         self.Response = Response
         self.places, self.script, self.requests = {}, [], []
+        self.in_flight = self.most_in_flight = 0
+        self.hold, self._lock = None, threading.Lock()
         self.url = httpserver.url_for("/").rstrip("/")
-        httpserver.expect_request("/search").respond_with_handler(self._answer)
+        httpserver.expect_request("/search").respond_with_handler(self._counted)
+
+    def _counted(self, request):
+        with self._lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.hold:
+                self.hold.wait()
+            return self._answer(request)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
 
     def _answer(self, request):
         import json
@@ -154,6 +172,18 @@ class FakeNominatim:
 def nominatim(httpserver):
     """The one shared fake Nominatim on 127.0.0.1 (see :class:`FakeNominatim`)."""
     return FakeNominatim(httpserver)
+
+
+@pytest.fixture
+def threaded_nominatim():
+    """A fake Nominatim on 127.0.0.1 that answers requests in parallel, as a real server does."""
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield FakeNominatim(server)
+    server.clear()
+    server.stop()
 
 
 # Property-based tests (Hypothesis): a bounded run by default, so CI stays quick; more by hand with

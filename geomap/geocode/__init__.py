@@ -51,7 +51,8 @@ class GeocodeOptions:
     offline: bool = False  #: never touch the network (cache, gazetteer, locality only)
     force: bool = False  #: re-locate rows that already have coordinates
     timeout: float = 10.0  #: seconds per request
-    min_delay: float = 1.0  #: seconds between requests across the run
+    min_delay: float = 1.0  #: seconds from one answer to the same worker's next request (1 s: the public policy)
+    workers: int = 1  #: requests at once, each worker with its own HTTP session (more: self-hosted servers only)
     max_retries: int = 2  #: retries on 429/5xx/timeouts
     backoff: float = 2.0  #: first wait before a retry (doubles), unless Retry-After says otherwise
     deadline: float = 30.0  #: seconds for a whole request (headers and body), however slowly it trickles
@@ -90,7 +91,7 @@ def geocode_frame(facilities, options=None, progress=None):
         options.geocoder, url=options.geocoder_url, user_agent=options.user_agent, api_key=options.api_key,
         timeout=options.timeout, min_delay=options.min_delay, max_retries=options.max_retries,
         backoff=options.backoff, require_user_agent=not options.offline, deadline=options.deadline,
-        max_answer_bytes=options.max_answer_bytes,
+        max_answer_bytes=options.max_answer_bytes, workers=options.workers,
     )
     inputs = facilities.attrs.get("inputs") or [{"path": "the input"}]
     with GeocodeCache(options.cache) as cache:
@@ -99,6 +100,8 @@ def geocode_frame(facilities, options=None, progress=None):
         chain = Chain(steps, input_name=inputs[0]["path"], force=options.force)
         records = facilities.drop(columns="geometry").to_dict("records")
         show = sys.stderr.isatty() if progress is None else progress
+        if options.workers > 1 and not options.offline:  # ask ahead, in parallel; then the chain runs as with one
+            online.prefetch(chain.reaching(online, records, facilities.geometry), options.workers, show)
         located = [
             chain.locate(record, point, number)
             for number, (record, point) in enumerate(

@@ -6,9 +6,13 @@ go into its ``geocoding.unresolved`` and into the run's summary.
 """
 
 import datetime as dt
+import sys
+import threading
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
 import shapely
+from tqdm import tqdm
 
 from ..schema import PRECISIONS
 from ..text import one_line
@@ -57,12 +61,13 @@ class OnlineStep:
     is not sent again in the same run. A cached answer that fails the provider's
     checks (written by an older geomap) is ignored with a note and asked again.
     ``rejected`` lists the answers refused in this run, row by row, for the summary.
+    ``fresh`` holds the answers :meth:`prefetch` asked ahead of the rows (or why none came).
     """
 
     def __init__(self, provider, cache, offline=False):
         self.provider, self.cache, self.offline = provider, cache, offline
         self.name = provider.service
-        self.failed = {}
+        self.failed, self.fresh = {}, {}
         self.notes, self.rejected = [], []
 
     def _cached(self, query, key):
@@ -83,8 +88,13 @@ class OnlineStep:
         reasons = []
         for query in row_queries(row):
             key = cache_key(query, row.get("country"))
-            cached, problem = self._cached(query, key)
-            if cached:
+            fresh = self.fresh.pop(key, None)  # asked ahead by a worker: as if asked now, for the first row asking
+            if isinstance(fresh, ProviderFailure):
+                self.failed[key] = fresh
+            cached, problem = (None, None) if fresh else self._cached(query, key)
+            if isinstance(fresh, tuple):
+                (candidates, answered_at), step = fresh, self.name
+            elif cached:
                 (candidates, answered_at), step = cached, "cache"
             elif self.offline:
                 reasons.append(f"{query!r}: {problem or 'not in the cache'} (offline)")
@@ -106,6 +116,78 @@ class OnlineStep:
                 return self._resolution(best, step, query, answered_at, rejected)
             reasons.append(f"{query!r}: " + ("; ".join(rejected) or "no result"))
         return "; ".join(reasons) or None
+
+    def prefetch(self, rows, workers, progress=False):
+        """Ask every query ``rows`` will send, ``workers`` at a time, before the chain reads them.
+
+        Each worker asks a row's queries in order and stops at the first answer :func:`choose`
+        accepts, as :meth:`resolve` does; a query two rows share is asked once. The chain then takes
+        the answers from ``fresh`` in input order as if it had asked them, so its output is the same
+        for any number of workers. Answers are cached by this thread only (SQLite stays in one
+        thread), as they arrive; on Ctrl-C what has not started is dropped, the requests in flight
+        are answered and kept.
+        """
+        known, jobs = {}, []  # key -> cached candidates (None: to ask), read here
+        for row in rows:
+            queries = [(query, cache_key(query, row.get("country"))) for query in row_queries(row)]
+            for query, key in queries:
+                if key not in known:
+                    cached = self._cached(query, key)[0]
+                    known[key] = cached and cached[0]
+            jobs.append((row, queries))
+        claimed, lock, stop = {}, threading.Lock(), threading.Event()
+
+        def ask(row, queries):
+            asked = {}
+            for query, key in queries:
+                candidates = known[key]
+                if candidates is None:
+                    with lock:
+                        mine = key not in claimed
+                        waiting = claimed.setdefault(key, Future())
+                    if mine:
+                        answer = None  # not asked: the run is stopping
+                        if not stop.is_set():
+                            try:
+                                answer = self.provider.search(query, row.get("country")), dt.date.today().isoformat()
+                            except ProviderFailure as failure:
+                                answer = failure
+                            asked[key] = answer
+                        waiting.set_result(answer)
+                    answer = waiting.result()
+                    if answer is None:
+                        break
+                    if isinstance(answer, ProviderFailure):
+                        continue
+                    candidates = answer[0]
+                if choose(candidates, row, self.provider.answer)[0]:
+                    break
+            return asked
+
+        with ThreadPoolExecutor(workers, thread_name_prefix="geocode") as pool:
+            futures, kept = [pool.submit(ask, *job) for job in jobs], set()
+            try:
+                for future in tqdm(as_completed(futures), total=len(futures), file=sys.stderr, disable=not progress,
+                                   unit="row", desc=f"asking {self.name}"):
+                    self._keep(future, kept)
+            except BaseException:
+                stop.set()
+                for future in futures:
+                    future.cancel()
+                for future in futures:
+                    if not future.cancelled():
+                        self._keep(future, kept)
+                raise
+
+    def _keep(self, future, kept):
+        """Cache and hold in ``fresh`` the answers one prefetch job received (once)."""
+        if future in kept:
+            return
+        kept.add(future)
+        for key, answer in future.result().items():
+            if isinstance(answer, tuple):
+                self.cache.put(self.provider.id, key, *answer)
+            self.fresh[key] = answer
 
     def _failure(self, row, query, failure):
         """The reason a query got nothing; a refused answer is also listed in ``rejected``."""
@@ -129,6 +211,16 @@ class OnlineStep:
         )
 
 
+class _Noted:
+    """Stands in for a step in a first pass over the rows: notes each row that reaches it."""
+
+    def __init__(self, name):
+        self.name, self.rows = name, []
+
+    def resolve(self, row):
+        self.rows.append(row)
+
+
 class Chain:
     """Runs the steps over rows and keeps the tally for the closing summary."""
 
@@ -136,6 +228,27 @@ class Chain:
         self.steps, self.input_name, self.force = steps, input_name, force
         self.by_step = Counter()
         self.unresolved = []
+        self._results, self._keep_results = {}, False  # (step, row number) -> result, from a first pass
+
+    def reaching(self, step, rows, points):
+        """The rows (as :meth:`locate` sees them) that the steps before ``step`` leave to it; counted
+        nowhere. The steps' results are kept for :meth:`locate`, which then does not run them again."""
+        noted = _Noted(step.name)
+        ahead = Chain(self.steps[:self.steps.index(step)] + [noted], self.input_name, self.force)
+        ahead._results, ahead._keep_results = self._results, True
+        for number, (row, point) in enumerate(zip(rows, points), start=1):
+            ahead.locate(row, point, number)
+        return noted.rows
+
+    def _resolve(self, step, row, number):
+        """``step.resolve(row)``, or its result from a first pass over the same rows."""
+        key = (id(step), number)
+        if key in self._results:
+            return self._results.pop(key)
+        result = step.resolve(row)
+        if self._keep_results and not isinstance(step, _Noted):
+            self._results[key] = result
+        return result
 
     def locate(self, row, point, number):
         """Return ``(properties, point)`` for one row (1-based ``number`` for messages).
@@ -153,7 +266,7 @@ class Chain:
         input_rank = (PRECISIONS.index(given) if given in PRECISIONS else len(PRECISIONS)) if has_point else len(PRECISIONS)
         reasons = []
         for step in self.steps:
-            result = step.resolve(row)
+            result = self._resolve(step, row, number)
             if isinstance(result, Resolution) and PRECISIONS.index(result.precision) > input_rank:
                 result = f"{result.precision} point, coarser than the input's {PRECISIONS[input_rank]}"
             if isinstance(result, Resolution):

@@ -3,10 +3,11 @@
 :class:`OnlineGeocoder` wraps any geopy geocoder (``nominatim`` by default,
 ``photon``, ``arcgis`` or another name geopy knows) with:
 
-- one rate limit for the whole run: ``min_delay`` seconds from the end of one answer to
-  the next request, retries included (1 s for the public Nominatim, its usage policy's
-  maximum); counted from the answer, not the send, so the server sees the spacing
-  however long a request takes to go out;
+- one rate limit per worker: ``min_delay`` seconds from the end of one answer to that
+  worker's next request, retries included; counted from the answer, not the send, so the
+  server sees the spacing however long a request takes to go out. ``workers`` threads may
+  ask at once, each with its own HTTP session (a self-hosted server's pace); the public
+  servers of :data:`PUBLIC_SERVERS` refuse less than their usage policy: 1 s, 1 worker;
 - an identifying User-Agent, required for the public Nominatim server;
 - bounded retries with exponential backoff on 429/5xx/timeouts that honour
   ``Retry-After``; once retries are exhausted the provider is not asked again in
@@ -26,6 +27,7 @@ import inspect
 import math
 import re
 import reprlib
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -49,6 +51,12 @@ from ..text import one_line
 from .http import BadAnswer, GuardedAdapter
 
 PUBLIC_NOMINATIM = "nominatim.openstreetmap.org"
+#: Public servers and where their operators ask for at most one request a second, one at a time
+#: (Photon's demo server asks to "be fair" and throttles heavy use: geomap holds it to the same).
+PUBLIC_SERVERS = {PUBLIC_NOMINATIM: "https://operations.osmfoundation.org/policies/nominatim/",
+                  "photon.komoot.io": "https://photon.komoot.io/ (terms of use)"}
+#: What :data:`PUBLIC_SERVERS` allow: seconds between requests, requests at once.
+POLICY_DELAY, POLICY_WORKERS = 1.0, 1
 DEFAULT_USER_AGENT = f"geomap/{__version__}"
 OSM_ATTRIBUTION = "Data © OpenStreetMap contributors, ODbL 1.0. https://osm.org/copyright"
 #: Candidates asked for per query: enough to find the prison among same-named places.
@@ -320,6 +328,22 @@ class PhotonAnswer(Answer):
 ANSWERS = {"nominatim": NominatimAnswer, "photon": PhotonAnswer}
 
 
+def check_pace(host, min_delay, workers):
+    """InputError unless ``min_delay`` and ``workers`` are possible, and within the usage policy of
+    a public ``host`` (:data:`PUBLIC_SERVERS`); one's own server may go as fast as it can answer."""
+    if min_delay < 0:
+        raise InputError(f"--min-delay {min_delay:g}: give 0 or more seconds")
+    if workers < 1:
+        raise InputError(f"--workers {workers}: give 1 or more")
+    policy = PUBLIC_SERVERS.get(host)
+    if policy and min_delay < POLICY_DELAY:
+        raise InputError(f"--min-delay {min_delay:g}: {host} allows at most one request a second (its usage policy, "
+                         f"{policy}); give --min-delay 1 or more, or run your own server (--geocoder-url)")
+    if policy and workers > POLICY_WORKERS:
+        raise InputError(f"--workers {workers}: {host} allows one request at a time (its usage policy, {policy}); "
+                         "drop --workers, or run your own server (--geocoder-url, docs/geocoding.md)")
+
+
 def _server(url):
     """geopy's ``(scheme, domain)`` from a base URL such as ``http://localhost:8080/nominatim``."""
     parts = urlsplit(url if "://" in url else f"https://{url}")
@@ -333,7 +357,7 @@ class OnlineGeocoder:
 
     def __init__(self, service="nominatim", url=None, user_agent=None, api_key=None, timeout=10.0,
                  min_delay=1.0, max_retries=2, backoff=2.0, max_wait=120.0, require_user_agent=True,
-                 deadline=30.0, max_answer_bytes=1 << 20):
+                 deadline=30.0, max_answer_bytes=1 << 20, workers=1):
         try:
             geocoder_class = get_geocoder_for_service(service)
         except GeocoderNotFound:
@@ -360,6 +384,9 @@ class OnlineGeocoder:
             self.geocoder = geocoder_class(**options)
         except (ConfigurationError, TypeError) as exc:
             raise InputError(f"--geocoder {service}: {exc}") from None
+        host = urlsplit(f"//{getattr(self.geocoder, 'domain', '')}").hostname or ""
+        check_pace(host.lower(), min_delay, workers)
+        self._new_geocoder = functools.partial(geocoder_class, **options)
         self.service = service
         self.id = f"{service} {getattr(self.geocoder, 'scheme', '')}://{getattr(self.geocoder, 'domain', '')}"
         self.max_retries, self.backoff, self.max_wait = max_retries, backoff, max_wait
@@ -369,22 +396,33 @@ class OnlineGeocoder:
         self._search_options = {key: value for key, value in
                                 {"exactly_one": False, "limit": CANDIDATES, "addressdetails": True}.items() if key in search}
         self._country_option = "country_codes" if "country_codes" in search else None
-        self.min_delay = min_delay
-        self._next_request = 0.0  # time.monotonic() from which the next request may go
+        self.min_delay, self.workers = min_delay, workers
+        self._count = threading.Lock()
+        self._local = threading.local()  # per thread: its geocoder (its own HTTP session) and when it may ask next
+        self._local.geocoder, self._local.next_request = self.geocoder, 0.0
+
+    def _worker(self):
+        """This thread's geocoder and pace: a worker's requests never wait on another's session."""
+        local = self._local
+        if not hasattr(local, "geocoder"):
+            local.geocoder, local.next_request = self._new_geocoder(), 0.0
+        return local
 
     def _request(self, query, options):
-        while (wait := self._next_request - time.monotonic()) > 0:
+        worker = self._worker()
+        while (wait := worker.next_request - time.monotonic()) > 0:
             time.sleep(wait)
-        self.requests_sent += 1
+        with self._count:
+            self.requests_sent += 1
         try:
-            return self.geocoder.geocode(query, **options)
+            return worker.geocoder.geocode(query, **options)
         except GeopyError:
             raise  # some of geopy's own are ValueErrors too
         except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
             # geopy's parser met a shape no check of ours knows (a provider without an Answer class)
             raise BadAnswer(f"geopy cannot read it ({type(exc).__name__})") from None
         finally:
-            self._next_request = time.monotonic() + self.min_delay
+            worker.next_request = time.monotonic() + self.min_delay
 
     def _candidate(self, location):
         """A result as cached: the point from the raw answer, checked; the label if it is text."""

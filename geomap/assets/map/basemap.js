@@ -3,13 +3,18 @@
 
 // The basemap's panes; true when the page carries a basemap (its block follows the rows).
 function basemapPanes(map, ids, t) {
+  makeBasemapPanes(map);
+  if (ids.basemap) map.attributionControl.addAttribution(t.outline_credit);
+  return !!ids.basemap;
+}
+
+// The land's and the city names' panes, under the markers (a picture's inset has them too).
+function makeBasemapPanes(map) {
   map.createPane("gm-outline").style.zIndex = 250;
   var labels = map.createPane("gm-labels");
   labels.style.zIndex = 350; // over the land, under the markers (the overlay pane, 400)
   labels.style.pointerEvents = "none";
   labels.setAttribute("aria-hidden", "true"); // context for the eye: the table speaks for the facilities
-  if (ids.basemap) map.attributionControl.addAttribution(t.outline_credit);
-  return !!ids.basemap;
 }
 
 // A line or ring from its flat steps (1/scale degrees) to Leaflet's [lat, lon] points.

@@ -22,7 +22,7 @@ function controls(gm, statusCounts, scale) {
   control("bottomleft", function () { return legend(data, t, statusCounts, toggle.bind(null, gm), scale); }).addTo(map);
   L.control.scale({ position: "bottomright", imperial: t.lang === "en" }).addTo(map); // miles for English readers only
   // Bottom right, above the scale (added after it): at the top it would cover the headline on narrow screens.
-  if (timeline) control("bottomright", function () { return timeControl(timeline.dates, data.as_of, t, timeView(gm)); }).addTo(map);
+  if (timeline && !data.options.static) control("bottomright", function () { return timeControl(timeline.dates, data.as_of, t, timeView(gm)); }).addTo(map);
   if (L.Control.FullScreen) new L.Control.FullScreen({ position: "topleft", title: t.fullscreen, titleCancel: t.fullscreen_exit }).addTo(map);
   map.attributionControl.setPrefix('<a href="https://leafletjs.com" target="_blank" rel="noopener noreferrer">Leaflet</a>');
 }

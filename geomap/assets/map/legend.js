@@ -1,16 +1,19 @@
-/* legend: statuses (checkboxes that show or hide them), sizes, no count, precision. */
+/* legend: statuses (checkboxes that show or hide them), sizes, no count, precision; in a picture
+ * (options.static) the same rows with nothing to click. */
 function legend(data, t, statusCounts, toggle, scale) {
   var box = el("section", { "class": "gm-legend leaflet-control", "aria-label": t.legend });
-  var roomy = !data.options.embed && window.innerWidth > 600 && window.innerHeight > 500;
-  var details = el("details", roomy ? { open: "" } : null);
-  details.appendChild(el("summary", null, t.legend));
+  var roomy = !data.options.embed && window.innerWidth > 600 && window.innerHeight > 500, still = data.options.static;
+  var details = still ? el("div") : el("details", roomy ? { open: "" } : null);
+  if (!still) details.appendChild(el("summary", null, t.legend));
   details.appendChild(el("h2", null, t.legend_status));
   STATUS_ORDER.forEach(function (s) {
     if (!(s in statusCounts)) return;
-    var label = el("label", { "class": "gm-legend-row", "data-status": s });
-    var box = el("input", { type: "checkbox", checked: "" });
-    box.addEventListener("change", function () { toggle(s, box.checked); });
-    label.appendChild(box);
+    var label = el(still ? "div" : "label", { "class": "gm-legend-row", "data-status": s });
+    if (!still) {
+      var box = el("input", { type: "checkbox", checked: "" });
+      box.addEventListener("change", function () { toggle(s, box.checked); });
+      label.appendChild(box);
+    }
     label.appendChild(symbol(s, 7, false));
     var text = el("span", null, " " + t.status_names[s] + " (");
     text.appendChild(el("span", { "class": "gm-legend-count" }, statusCounts[s]));

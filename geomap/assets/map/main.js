@@ -7,7 +7,7 @@ function render(map, ids) {
   t.lang = data.lang; t.locale = data.lang === "es" ? "es-VE" : "en-US";
   document.title = data.title;
   if (data.options.embed) document.body.classList.add("gm-embed");
-  if (data.options.static) document.body.classList.add("gm-static");
+  if (data.options.static) { document.body.classList.add("gm-static"); L.extend(t, t.picture); }
   var based = basemapPanes(map, ids, t);
 
   var facilities = new Facilities(data, ids), n = facilities.length;
@@ -24,46 +24,60 @@ function render(map, ids) {
   }
   var scale = sizeScale(max), view = new View(facilities, data.options.cluster, scale, t.locale);
   performance.mark("geomap:indexed");
-  var layer = new FacilityLayer(view);
+  var layer = data.options.static ? fannedLayer(view) : new FacilityLayer(view);
   var gm = { map: map, ids: ids, data: data, t: t, facilities: facilities, view: view, layer: layer,
             returnFocus: null, table: null };
   gm.reveal = function (i, keepClosed) { reveal(gm, i, keepClosed); };
   popups(gm);
   hotspots(gm);
   controls(gm, statusCounts, scale);
+  if (data.options.static) picture(gm);
 
   // Frame the data first, without animation, so the markers are drawn once, for the final view.
-  if (n) map.fitBounds(L.latLngBounds([south, west], [north, east]).pad(0.05), L.extend(fitPadding(map), { animate: false }));
+  var bounds = n && L.latLngBounds([south, west], [north, east]).pad(0.05);
+  if (n) map.fitBounds(bounds, L.extend(fitPadding(map), { animate: false }));
   else map.setView([0, 0], 2, { animate: false });
   layer.addTo(map);
   performance.mark("geomap:drawn");
   window.geomapMap = {
     map: map, layer: layer, view: view, facilities: facilities, reveal: gm.reveal,
-    // What is drawn, in page pixels (tests and benchmarks read it; ids once the page is parsed).
-    items: function () {
-      var origin = map.getContainer().getBoundingClientRect();
-      return layer.drawn.map(function (item) {
-        var c = map.layerPointToContainerPoint([item.x, item.y]), f = item.kind === "facility" ? facilities.get(item.i) : null;
-        return { kind: item.kind, id: f && f.id, count: item.kind === "facility" ? 1 : item.count, r: item.r,
-                 x: origin.left + c.x, y: origin.top + c.y, status: f && f.status,
-                 hollow: !!f && facilities.detainees[item.i] === null, dashed: !!f && facilities.approximate[item.i] === 1 };
-      });
-    }
+    items: function () { return drawnItems(map, layer, facilities); }
   };
   document.documentElement.setAttribute("data-geomap-drawn", "true");
 
   // Everything that reads the details waits for them: the rows follow this script in the page.
   // After the first paint, in tasks of their own: the basemap (a background), then the
   // keyboard's buttons and the table, so no task holds a phone's page long.
+  // A picture has no keyboard buttons nor table (no one can reach them), and may get an inset.
   function ready() {
-    gm.placeHotspots();
-    layer.on("drawn", gm.placeHotspots);
-    gm.table = screenReaderTable(facilities, t, gm.reveal);
-    document.querySelector("main").appendChild(gm.table); // in the landmark, with the map it speaks for
+    if (!data.options.static) {
+      gm.placeHotspots();
+      layer.on("drawn", gm.placeHotspots);
+      gm.table = screenReaderTable(facilities, t, gm.reveal);
+      document.querySelector("main").appendChild(gm.table); // in the landmark, with the map it speaks for
+    }
     performance.mark("geomap:ready");
     document.documentElement.setAttribute("data-geomap-ready", "true");
   }
-  whenParsed(function () { afterPaint(function () { if (based) drawBasemap(map, ids, layer, ready); else ready(); }); });
+  function finish() {
+    if (!data.options.static || !n) return ready();
+    inset(gm, bounds, based, function (shown) {
+      window.geomapMap.inset = shown && { items: function () { return drawnItems(shown.map, shown.layer, facilities); } };
+      ready();
+    });
+  }
+  whenParsed(function () { afterPaint(function () { if (based) drawBasemap(map, ids, layer, finish); else finish(); }); });
+}
+
+// What ``layer`` has drawn on ``map``, in page pixels (tests and benchmarks read it; ids once the page is parsed).
+function drawnItems(map, layer, facilities) {
+  var origin = map.getContainer().getBoundingClientRect();
+  return layer.drawn.map(function (item) {
+    var c = map.layerPointToContainerPoint([item.x, item.y]), f = item.kind === "facility" ? facilities.get(item.i) : null;
+    return { kind: item.kind, id: f && f.id, count: item.kind === "facility" ? 1 : item.count, r: item.r,
+             x: origin.left + c.x, y: origin.top + c.y, status: f && f.status,
+             hollow: !!f && facilities.detainees[item.i] === null, dashed: !!f && facilities.approximate[item.i] === 1 };
+  });
 }
 
 window.geomap = { render: render };

@@ -1,0 +1,146 @@
+"""--workers and --min-delay: a server of one's own at full speed, the public ones at their policy.
+
+Against real HTTP servers on 127.0.0.1; concurrency is measured by what the server sees at once
+(its own counters), never by timing.
+"""
+
+import os
+import signal
+import threading
+
+import pytest
+from click.testing import CliRunner
+
+from geomap.cli import main
+from geomap.errors import InputError
+from geomap.geocode import GeocodeOptions, geocode_frame
+from geomap.geocode.cache import GeocodeCache
+from geomap.geocode.providers import OnlineGeocoder
+
+from test_geocode_online import RODEO, USER_AGENT, run, write_csv
+
+
+def rows_and_places(server, n=24):
+    """``n`` rows whose answers exercise every path: a prison, a town only, an answer in another
+    country (rejected), nothing for the name but a hit for the address, and duplicates."""
+    rows, places = [], server.places
+    for k in range(n):
+        name = f"Prison {k:03d}"
+        kind = k % 4
+        if kind == 0:
+            places[name.casefold()] = [server.place(name, 10 + k / 100, -66 - k / 100, osm_id=1000 + k)]
+        elif kind == 1:
+            places[name.casefold()] = [server.place("Guatire", 10.47, -66.54, osm_class="place", osm_type_tag="town",
+                                                    rank=16, addresstype="town", osm_type="relation", osm_id=9)]
+        elif kind == 2:
+            places[name.casefold()] = [server.place(name, 4.6, -74.1, country="co", state="Bogotá")]
+        row = RODEO | {"id": f"p{k:03d}", "name": name}
+        if kind == 3:
+            row["address"] = f"Calle {k:03d}"
+            places[f"calle {k:03d}"] = [server.place(f"Calle {k:03d}", 10.4, -66.6, osm_class="highway",
+                                                     osm_type_tag="residential", rank=26, addresstype="road")]
+        rows.append(row)
+    rows += [rows[0] | {"id": "again_0"}, rows[5] | {"id": "again_5"}, rows[3] | {"id": "again_3"}]
+    return rows
+
+
+def _comparable(frame):
+    summary = dict(frame.attrs["geocoding"])
+    summary.pop("cache")
+    return (frame.drop(columns="geometry").to_dict("records"), [point.wkt if point else None for point in frame.geometry],
+            summary)
+
+
+def test_public_servers_refuse_less_than_their_policy():
+    online = {"user_agent": USER_AGENT}
+    for settings in ({"min_delay": 0.5}, {"workers": 2},
+                     {"url": "https://nominatim.openstreetmap.org", "min_delay": 0},
+                     {"service": "photon", "min_delay": 0.2}, {"service": "photon", "workers": 3},
+                     {"service": "photon", "url": "https://photon.komoot.io", "workers": 2}):
+        option = "--min-delay" if "min_delay" in settings else "--workers"
+        host = "photon.komoot.io" if settings.get("service") == "photon" else "nominatim.openstreetmap.org"
+        with pytest.raises(InputError, match=f"^{option} .*{host}.*usage policy.*--geocoder-url"):
+            OnlineGeocoder(**online | settings)
+    OnlineGeocoder(**online, min_delay=1, workers=1)  # the policy itself is fine
+    OnlineGeocoder(url="http://127.0.0.1:8080", min_delay=0, workers=8)  # one's own server: as fast as it goes
+    with pytest.raises(InputError, match="--workers 0"):
+        OnlineGeocoder(url="http://127.0.0.1:8080", workers=0)
+    with pytest.raises(InputError, match="--min-delay -1"):
+        OnlineGeocoder(url="http://127.0.0.1:8080", min_delay=-1)
+
+
+def test_cli_refuses_them_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    csv_path = write_csv(tmp_path / "rows.csv", [RODEO])
+    for args in (["--workers", "4"], ["--min-delay", "0.1"]):
+        result = CliRunner().invoke(main, ["geocode", str(csv_path), "--user-agent", USER_AGENT,
+                                           "--cache", str(tmp_path / "c.sqlite"), *args])
+        assert result.exit_code == 1, result.output
+        (line,) = result.output.strip().splitlines()
+        assert line.startswith(f"error: {args[0]} {args[1]}: ") and "nominatim.openstreetmap.org" in line
+        assert not (tmp_path / "output").exists()
+
+
+def test_workers_send_requests_at_once(tmp_path, threaded_nominatim):
+    rows = [row for row in rows_and_places(threaded_nominatim, 12) if "address" not in row][:8]  # one query each
+    threaded_nominatim.hold = threading.Barrier(4, timeout=20)  # each request waits until 4 are in: only 4 workers pass
+    located = run(tmp_path, threaded_nominatim, rows, workers=4)
+    assert threaded_nominatim.most_in_flight == 4
+    assert len(threaded_nominatim.requests) == 8 and not threaded_nominatim.hold.broken
+    assert located.attrs["geocoding"]["requests_sent"] == 8
+
+
+def test_one_worker_sends_one_request_at_a_time(tmp_path, threaded_nominatim):
+    rows = rows_and_places(threaded_nominatim, 8)
+    run(tmp_path, threaded_nominatim, rows)
+    assert threaded_nominatim.most_in_flight == 1
+
+
+def test_output_is_the_same_with_any_number_of_workers(tmp_path, threaded_nominatim):
+    rows = rows_and_places(threaded_nominatim)
+    results = {}
+    for workers in (1, 4):
+        sent_before = len(threaded_nominatim.requests)
+        folder = tmp_path / str(workers)
+        folder.mkdir()
+        located = run(folder, threaded_nominatim, rows, workers=workers)
+        results[workers] = _comparable(located), sorted(threaded_nominatim.queries[sent_before:])
+    assert results[4] == results[1]
+    records = results[1][0][0]
+    steps = {record["geocoding"]["step"] for record in records}
+    assert steps == {"nominatim", "cache", "locality"}  # every path ran: answers, duplicates, fall-through
+    assert any(record["geocoding"].get("query", "").startswith("Calle") for record in records)  # the address query
+
+
+def test_an_interrupted_run_with_workers_resumes_asking_nothing_twice(tmp_path, threaded_nominatim):
+    rows = rows_and_places(threaded_nominatim)
+    answer, once = threaded_nominatim._answer, threading.Lock()
+
+    def interrupt_at_the_tenth(request):
+        if len(threaded_nominatim.requests) >= 9 and once.acquire(blocking=False):
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, while requests are in flight
+        return answer(request)
+
+    threaded_nominatim._answer = interrupt_at_the_tenth
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, threaded_nominatim, rows, workers=4)
+    threaded_nominatim._answer = answer
+    first = len(threaded_nominatim.requests)
+    with GeocodeCache(tmp_path / "cache.sqlite") as cache:
+        assert len(cache) == first  # every answer that came is kept
+    assert first < 30  # 24 names and 6 addresses to ask in all
+    resumed = run(tmp_path, threaded_nominatim, rows, workers=4)
+    queries = threaded_nominatim.queries
+    assert len(queries) == len(set(queries))  # nothing asked twice across the two runs
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    clean = run(folder, threaded_nominatim, rows, workers=4)
+    assert [p.wkt for p in resumed.geometry] == [p.wkt for p in clean.geometry]
+    assert resumed["location_precision"].tolist() == clean["location_precision"].tolist()
+
+
+def test_build_and_geocode_share_the_options():
+    for command in ("geocode", "build"):
+        result = CliRunner().invoke(main, [command, "--help"])
+        assert "--workers" in result.output and "--min-delay" in result.output
+    assert GeocodeOptions().workers == 1 and GeocodeOptions().min_delay == 1.0
