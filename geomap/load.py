@@ -422,6 +422,9 @@ LOCATION_HEADERS = {column: (column,) for column in LOCATION_COLUMNS} | {
 #: Weaker headers, taken only when no header above names the column: a municipality is the
 #: city when there is no city column; x/y are lon/lat when nothing says lat/lon.
 LOCATION_FALLBACK_HEADERS = {"city": ("municipio", "municipality", "county_seat"), "lat": ("y",), "lon": ("x",)}
+#: Every header a locations column may have, strong or weak: what finds the header row.
+_ANY_LOCATION_HEADERS = {column: titles + LOCATION_FALLBACK_HEADERS.get(column, ())
+                         for column, titles in LOCATION_HEADERS.items()}
 #: A locations table's header names a facility and something that places it.
 LOCATION_NEEDS = ({"name"}, {"address", "city", "state", "country", "lat", "lon"})
 
@@ -451,7 +454,7 @@ def read_locations(path, country=None, header_row=None):
         raise InputError(f"{path}: expected a .csv, .xlsx or .geojson file")
     from .counts import cell_text, map_header, read_table
 
-    header, records = read_table(path, None, header_row, LOCATION_HEADERS | LOCATION_FALLBACK_HEADERS, LOCATION_NEEDS)
+    header, records = read_table(path, None, header_row, _ANY_LOCATION_HEADERS, LOCATION_NEEDS)
     columns = map_header(path, header, LOCATION_HEADERS, LOCATION_FALLBACK_HEADERS)
     if "name" not in columns.values():
         raise InputError(f"{path}: no 'name' column: the header names the columns, e.g. name,city,state "

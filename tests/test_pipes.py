@@ -271,6 +271,16 @@ def test_location_columns_match_case_insensitively_with_synonyms(tmp_path, heade
     assert (facility["geometry"].x, facility["geometry"].y) == (-66.9099, 10.4894)
 
 
+def test_a_title_row_above_coordinates_and_a_municipality_beside_the_city(tmp_path):
+    path = tmp_path / "sitios.csv"
+    path.write_text("Centros,,,\nNombre,Latitud,Longitud,Ciudad\nX,10.5,\"-66,9\",Caracas\n", "utf-8")
+    (facility,) = read_locations(path).to_dict("records")
+    assert (facility["city"], facility["geometry"].x) == ("Caracas", -66.9)
+    assert read_locations(path).attrs["rows"] == [3]
+    path.write_text("Nombre,Municipio,Ciudad\nX,Sucre,Caracas\n", "utf-8")  # no "both mean city" error
+    assert read_locations(path)["city"].tolist() == ["Caracas"]
+
+
 def test_spanish_place_columns(tmp_path):
     path = tmp_path / "sitios.csv"
     path.write_text("Nombre,Municipio,Estado,País\nRetén de Caraballeda,Caraballeda,La Guaira,ve\n", "utf-8")
