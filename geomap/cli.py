@@ -550,6 +550,8 @@ def diff(old_path, new_path, since, as_json, lang, output):
             raise InputError("geomap diff: give two versions (OLD NEW) or --since REV, not both")
         old, new, old_label = read_since(since)
         bulletin = diff_datasets(old, new, old_label, "working tree")
+    elif old_path == new_path == "-":
+        raise InputError("geomap diff: OLD and NEW cannot both be - (stdin): save one to a file")
     elif old_path and new_path:
         old, new = (_with_counts(read_export(path), path, (), None, national=False) for path in (old_path, new_path))
         bulletin = diff_datasets(old, new)

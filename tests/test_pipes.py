@@ -112,6 +112,9 @@ def test_build_export_and_diff_read_stdin(here):
         result = invoke(*args, stdin=geojson)
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["added"] == []
+    result = invoke("diff", "-", "-", stdin=geojson)
+    assert (result.exit_code, result.stderr.strip()) == (
+        1, "error: geomap diff: OLD and NEW cannot both be - (stdin): save one to a file")
 
 
 def test_join_reads_either_input_from_stdin_but_not_both(here):
