@@ -44,6 +44,9 @@ class GeomapGroup(click.Group):
 def main(debug):
     """Map detention facilities with dated, sourced figures.
 
+    Every input file may be - (stdin, read as bytes: UTF-8, UTF-16 with a BOM,
+    cp1252 for CSV) and every output -o - (stdout: UTF-8, or a PNG's bytes).
+
     \b
     Example: the default dataset to a self-contained map
       geomap build            # data/facilities.geojson -> output/map.html
