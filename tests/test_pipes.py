@@ -4,6 +4,7 @@ the header, column synonyms, NA cells, and geocode's rows it could not place (is
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -369,3 +370,21 @@ def test_uclas_facility_list_geocodes_and_builds_as_it_is(here):
     result = invoke("build", "ucla.geojson", "-o", "ucla.html", "--no-tiles", "--no-timeline")
     assert result.exit_code == 0, result.output
     assert f"ucla.html: {len(placed)} facilities" in result.stderr
+
+
+# --- geomap add reads its REPORT as the other commands read theirs ---
+
+def test_add_reads_a_report_with_title_rows_from_stdin(here):
+    shutil.copytree(REPO / "data", here / "data")
+    report = ("Informe semanal,,,,\r\n,,,,\r\n"
+              "Nombre;Estado;Detenidos;Fecha;Fuente\r\n"
+              "Cárcel de Tocuyito;Carabobo;NA;;\r\n").encode("utf-16")
+    result = invoke("add", "-", "--to", "data/facilities.geojson", "--offline", "--dry-run", stdin=report)
+    assert result.exit_code == 0, result.output
+    assert "tocuyito" in result.stderr and "would add 0 facilities" in result.stderr  # the variant, found
+    geojson = json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-66.9, 10.5]},
+         "properties": {"name": "Retén Nuevo de Prueba", "state": "Distrito Capital", "country": "VE"}}]})
+    result = invoke("add", "-", "--to", "data/facilities.geojson", "--offline", "--dry-run", stdin=geojson.encode())
+    assert result.exit_code == 0, result.output
+    assert "would add 1 facility" in result.stderr
