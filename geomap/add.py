@@ -36,8 +36,8 @@ from .files import atomic_path
 from .geocode import GeocodeOptions, check_geocoded, geocode_frame
 from .history import COUNT_FIELDS, STATUS_FIELDS
 from .join import facility_matcher, join_counts
-from .load import (LOCATION_COLUMNS, LOCATION_HEADERS, _degrees, check_collection, check_countries, raise_problems,
-                   read_json, unique_slug)
+from .load import (LOCATION_COLUMNS, LOCATION_HEADERS, _degrees, check_collection, check_countries, input_suffix,
+                   raise_problems, read_json, unique_slug)
 from .names import Match, fold, normalize, probable_duplicates
 from .schema import LOCATION_FIELDS, Problem, validate_collection
 
@@ -82,11 +82,13 @@ class Report:
 def read_report(path):
     """Read REPORT (CSV, XLSX, JSON records, or GeoJSON whose points are the rows' coordinates) as a :class:`Report`.
 
-    Headers are matched as ``geocode`` and ``join`` match them (English or Spanish, any case);
-    columns matching none are listed in ``unknown_columns``.
+    Headers are matched as ``geocode`` and ``join`` match them (English or Spanish, any case; title
+    rows above them skipped, see :func:`geomap.counts.read_table`); columns matching none are listed
+    in ``unknown_columns``. ``-`` is stdin, its format known from its first bytes.
     """
     name = str(path)
-    header, records = _geojson_table(path) if Path(name).suffix.lower() == ".geojson" else read_table(path)
+    geojson = input_suffix(path) == ".geojson"  # stdin (-): by its first bytes
+    header, records = _geojson_table(path) if geojson else read_table(path, synonyms=REPORT_HEADERS, needs=({"name", "id"},))
     columns = map_header(name, header, REPORT_HEADERS)
     _estado_as_state(columns, header, records)
     unknown = [str(title).strip() for index, title in enumerate(header) if index not in columns and str(title or "").strip()]
@@ -95,7 +97,7 @@ def read_report(path):
         cells = {column: cell_text(values, index) for index, column in columns.items() if cell_text(values, index)}
         if not cells:
             continue
-        label = f"{'feature' if Path(name).suffix.lower() == '.geojson' else 'row'} {number}"
+        label = f"{'feature' if geojson else 'row'} {number}"
         where = f"{name}: {label}"
         if not cells.get("name") and not cells.get("id"):
             problems.append(f"{where}: no name: give the facility's name (or its id)")

@@ -44,6 +44,9 @@ class GeomapGroup(click.Group):
 def main(debug):
     """Map detention facilities with dated, sourced figures.
 
+    Every input file may be - (stdin, read as bytes: UTF-8, UTF-16 with a BOM,
+    cp1252 for CSV) and every output -o - (stdout: UTF-8, or a PNG's bytes).
+
     \b
     Example: the default dataset to a self-contained map
       geomap build            # data/facilities.geojson -> output/map.html
@@ -109,6 +112,12 @@ RAW_CELLS_OPTION = click.option(
     "--raw-cells", is_flag=True,
     help="CSV: write cells exactly as they are, even those a spreadsheet would run as a formula "
          "(by default such cells get a leading ' that geomap's readers take off; see docs/security.md).")
+
+#: ``--header-row``: where a table's header is, when title rows above it hide it (join, geocode).
+HEADER_ROW_OPTION = click.option(
+    "--header-row", "header_row", metavar="N", type=click.IntRange(min=1),
+    help="The row (1 = the first) that names the columns  [default: the first row naming the needed columns, "
+         "so title rows above it are skipped]")
 
 GEOCODE_OPTIONS = ("gazetteer", "cache", "geocoder", "geocoder_url", "user_agent", "api_key", "offline", "force", "timeout",
                    "deadline", "min_delay", "workers")
@@ -265,15 +274,18 @@ def _geocoded(input_path, settings):
 @click.option("--as-of", "as_of", metavar="DATE", help="Show the figure and status current on DATE (YYYY-MM-DD or YYYY-MM; default: the latest).")
 @click.option("--aliases", "aliases_path", metavar="FILE", help="Crosswalk CSV with columns name,id for names the matcher cannot resolve.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on any unmatched or ambiguous row instead of reporting it.")
-@click.option("--encoding", help="Encoding of a CSV COUNTS file (default: UTF-8, else cp1252).")
+@click.option("--encoding", help="Encoding of a CSV COUNTS file (default: UTF-8 or UTF-16 by its BOM, else cp1252).")
+@HEADER_ROW_OPTION
 @RAW_CELLS_OPTION
-def join(facilities_path, counts_path, output, as_of, aliases_path, strict, encoding, raw_cells):
+def join(facilities_path, counts_path, output, as_of, aliases_path, strict, encoding, header_row, raw_cells):
     """Join dated detainee counts and status events from COUNTS onto FACILITIES.
 
-    COUNTS is CSV (comma or semicolon; UTF-8 or cp1252), XLSX or JSON records,
-    with English or Spanish headers; names are matched to facility ids (exact,
-    then fuzzy). Every row lands in the match report <OUTPUT stem>.matches.csv;
-    unmatched and ambiguous rows are listed on stderr. See docs/join.md.
+    COUNTS is CSV (comma, semicolon or tab; UTF-8, UTF-16 or cp1252), XLSX or
+    JSON records, with English or Spanish headers (title rows above them are
+    skipped); names are matched to facility ids (exact, then fuzzy). Either
+    file may be - (stdin). Every row lands in the match report
+    <OUTPUT stem>.matches.csv; unmatched and ambiguous rows are listed on
+    stderr. See docs/join.md.
 
     \b
     Examples:
@@ -281,12 +293,15 @@ def join(facilities_path, counts_path, output, as_of, aliases_path, strict, enco
       geomap join data/facilities.geojson examples/report.csv --as-of 2026-01-31 -o output/enero.geojson
       geomap join data/facilities.geojson reporte.xlsx --aliases crosswalk.csv --strict
     """
+    from .errors import InputError
     from .export import export_facilities, read_export
     from .join import default_output, join_file, report_path, summary, write_report
 
+    if facilities_path == counts_path == "-":
+        raise InputError("geomap join: FACILITIES and COUNTS cannot both be - (stdin): save one to a file")
     output = output or default_output(facilities_path)
     facilities = read_export(facilities_path)
-    joined, report = join_file(facilities, counts_path, as_of, aliases_path, strict, encoding)
+    joined, report = join_file(facilities, counts_path, as_of, aliases_path, strict, encoding, header_row)
     report_file = report_path(output, facilities_path)
     export_facilities(joined, "geojson", output)
     write_report(report, report_file, raw_cells)
@@ -359,17 +374,21 @@ def export_command(input_path, fmt, output, precision, excel, counts_output, cou
 @click.option("-o", "--output", help="GeoJSON to write ('-' = stdout)  [default: output/<INPUT stem>.geojson]")
 @click.option("--country", metavar="CODE",
               help="ISO 3166-1 code of every CSV row  [default: the row's country column, else the country its point lies in]")
+@HEADER_ROW_OPTION
 @geocode_options
 @click.pass_context
-def geocode(ctx, input_path, output, country, **settings):
+def geocode(ctx, input_path, output, country, header_row, **settings):
     """Locate facilities from names and addresses: honest, cached, resumable.
 
-    INPUT is a CSV (columns: name; optional id, address, city, state, country,
-    lat, lon) or a facilities GeoJSON with null geometries. Each row tries, in
-    order: its own coordinates, the curated gazetteer, the cache, the online
-    geocoder (1 request/s), then the GeoNames town or state centre. Every answer
-    is cached at once: interrupt and re-run to resume. Exit 0 when every row is
-    located, 2 when some are not (listed on stderr), 1 on bad input.
+    INPUT is a CSV or XLSX (columns: name; optional id, address, city, state,
+    country, lat, lon, in any case and with the usual synonyms: Name, Latitude,
+    lng, Nombre, Estado...; NA is empty), a facilities GeoJSON with null
+    geometries, or - (stdin). Each row tries, in order: its own coordinates, the
+    curated gazetteer, the cache, the online geocoder (1 request/s), then the
+    GeoNames town or state centre. Every answer is cached at once: interrupt and
+    re-run to resume. OUTPUT gets the rows placed (it builds as it is); the rows
+    not placed go to <OUTPUT stem>.unresolved.csv with the reason. Exit 0 when
+    every row is located, 2 when some are not, 1 on bad input.
     See docs/geocoding.md.
 
     \b
@@ -382,13 +401,13 @@ def geocode(ctx, input_path, output, country, **settings):
 
     options = GeocodeOptions(**settings)
     try:
-        summary = geocode_file(input_path, output, options, country=country)
+        summary = geocode_file(input_path, output, options, country=country, header_row=header_row)
     except KeyboardInterrupt:
         say("interrupted: every answer received is in the cache; run the same command to resume")
         ctx.exit(130)
     for line in format_summary(summary):
         say(line)
-    say(f"{summary['output']}: {summary['rows']} facilities")
+    say(f"{summary['output']}: {summary['rows'] - len(summary['unresolved'])} facilities")
     if summary["unresolved"]:
         ctx.exit(2)
 
@@ -550,6 +569,8 @@ def diff(old_path, new_path, since, as_json, lang, output):
             raise InputError("geomap diff: give two versions (OLD NEW) or --since REV, not both")
         old, new, old_label = read_since(since)
         bulletin = diff_datasets(old, new, old_label, "working tree")
+    elif old_path == new_path == "-":
+        raise InputError("geomap diff: OLD and NEW cannot both be - (stdin): save one to a file")
     elif old_path and new_path:
         old, new = (_with_counts(read_export(path), path, (), None, national=False) for path in (old_path, new_path))
         bulletin = diff_datasets(old, new)

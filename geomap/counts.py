@@ -13,6 +13,7 @@ rows are returned from a file with any problem. See docs/join.md for the accepte
 """
 
 import datetime as dt
+import itertools
 import re
 import zipfile
 from pathlib import Path
@@ -21,7 +22,7 @@ import openpyxl
 import pandas as pd
 
 from .errors import InputError
-from .load import check_size, csv_rows, read_bytes, read_json
+from .load import check_size, csv_rows, input_suffix, local_path, read_bytes, read_json, text_codec
 from .names import fold
 from .organisations import canonical_counted_by
 from .schema import MAX_DETAINEES, STATUSES, future_problem, is_date, is_http_url, text_problem
@@ -47,6 +48,17 @@ HEADERS = {
     "status_date": ("status_date", "fecha_estado", "fecha_estatus"),
     "note": ("note", "notes", "nota", "notas", "observaciones", "observacion", "comentario", "comentarios"),
 }
+
+#: Columns a counts file must have to be one: a facility, and a figure or a status. The header is
+#: the first row that names them (see :func:`read_table`).
+NEEDED = ({"facility"}, {"detainees", "status"})
+#: Said when a header lacks a needed column: perhaps the header is another row.
+HEADER_ROW_HINT = "; if the header is lower down, give its row number with --header-row N"
+#: Rows searched for the header below a report's title rows.
+HEADER_SEARCH_ROWS = 30
+#: Cells that mean "no value" (as typed, any case): R's and Excel's NA, and the dash of a hand-made
+#: table. A cell geomap wrote as ``'-`` (see :mod:`geomap.cells`) is the text "-", not this.
+MISSING = frozenset({"na", "n/a", "#n/a", "-"})
 
 #: Spanish and English words for qualifiers and statuses, folded.
 QUALIFIER_WORDS = {
@@ -74,16 +86,18 @@ MAX_XLSX_COLUMNS = 200
 MAX_XLSX_UNPACKED_BYTES = 256 << 20
 
 
-def read_counts(path, encoding=None):
-    """Read a counts file into the normalized DataFrame described in the module docstring.
+def read_counts(path, encoding=None, header_row=None):
+    """Read a counts file (``-``: stdin) into the normalized DataFrame described in the module docstring.
 
-    The format follows the suffix: ``.xlsx``/``.xlsm`` (first sheet), ``.json`` (a list of
-    objects), anything else CSV — comma, semicolon or tab (whichever the header uses), UTF-8
-    with or without BOM, else cp1252 (Excel's "CSV" on Windows). ``encoding`` forces one.
+    The format follows the suffix (stdin: its first bytes): ``.xlsx``/``.xlsm`` (first sheet),
+    ``.json`` (a list of objects), anything else CSV — comma, semicolon or tab (whichever the
+    header uses), UTF-8 with or without BOM, UTF-16 with its BOM (Excel's "Unicode text"), else
+    cp1252 (Excel's "CSV" on Windows). ``encoding`` forces one. Title rows above the header are
+    skipped (see :func:`read_table`; ``header_row`` names it). ``NA``, ``N/A``, ``-`` are empty.
     Raises :class:`InputError` for a missing, empty, header-only or invalid file.
     """
     name = str(path)
-    header, records = read_table(path, encoding)
+    header, records = read_table(path, encoding, header_row, HEADERS, NEEDED)
     columns = _count_columns(name, header)
     if not records:
         raise InputError(f"{name}: has a header but no rows: add one row per dated figure or status event")
@@ -106,18 +120,55 @@ def read_counts(path, encoding=None):
     return table
 
 
-def read_table(path, encoding=None):
-    """``(header, [(row number, values), ...])`` of a CSV, XLSX or JSON-records file.
+def read_table(path, encoding=None, header_row=None, synonyms=None, needs=()):
+    """``(header, [(row number, values), ...])`` of a CSV, XLSX or JSON-records file (``-``: stdin).
 
-    Row numbers are as a spreadsheet shows them (header = 1). Raises :class:`InputError` for a
-    missing, unreadable or empty file. Shared by count files and ``--aliases`` crosswalks.
+    Row numbers are the file's own (as a spreadsheet shows them; a header in row 1 puts the first
+    record in row 2). The header is row ``header_row`` when given; otherwise the first of the
+    first :data:`HEADER_SEARCH_ROWS` rows that names, through ``synonyms`` (see :func:`map_header`),
+    a column of each set in ``needs``, so title rows above it are skipped; else the first row that is
+    not empty. Raises :class:`InputError` for a missing, unreadable or empty file. Shared by count
+    files, ``--aliases`` crosswalks and the locations geocode reads.
     """
-    suffix = Path(str(path)).suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
+    suffix = input_suffix(path)
     if suffix == ".json":
         return _read_json_records(path)
-    return _read_csv(path, encoding)
+    if suffix in (".xlsx", ".xlsm"):
+        rows = _read_xlsx(path)
+    else:
+        rows = _read_csv(path, encoding, header_row, synonyms, needs)
+    index, _ = _header_index(path, rows, header_row, synonyms, needs)
+    return rows[index], [(number, line) for number, line in enumerate(rows[index + 1:], start=index + 2)]
+
+
+def _known_columns(row, synonyms):
+    """The columns the cells of ``row`` name through ``synonyms`` (never raises, unlike :func:`map_header`)."""
+    lookup = _lookup(synonyms or {})
+    return {lookup[key] for key in (_header_key(cell) for cell in row) if key in lookup}
+
+
+def _header_index(path, rows, header_row, synonyms, needs):
+    """``(index in rows of the header, how well it names columns)``: see :func:`read_table`.
+
+    The score (does it name every needed column, how many it names, how many cells) chooses a
+    CSV's delimiter.
+    """
+    def score(index):
+        known = _known_columns(rows[index], synonyms)
+        return all(known & need for need in needs), len(known), sum(1 for cell in rows[index] if _cell(cell))
+
+    if header_row is not None:
+        if header_row > len(rows):
+            raise InputError(f"{path}: --header-row {header_row}: the file has {len(rows)} rows")
+        if not any(_cell(cell) for cell in rows[header_row - 1]):
+            raise InputError(f"{path}: --header-row {header_row}: that row is empty: give the row that names the columns")
+        return header_row - 1, score(header_row - 1)
+    filled = (index for index, row in enumerate(rows) if any(_cell(cell) for cell in row))
+    searched = list(itertools.islice(filled, HEADER_SEARCH_ROWS))
+    if not searched:
+        raise InputError(f"{path}: is empty: expected a header row such as facility,detainees,as_of,source")
+    found = next((index for index in searched if score(index)[0]), searched[0])
+    return found, score(found)
 
 
 def _decode(path, data, encoding):
@@ -128,6 +179,12 @@ def _decode(path, data, encoding):
             raise InputError(f"{path}: unknown encoding {encoding!r}: try utf-8, cp1252 or latin-1") from None
         except UnicodeDecodeError as exc:
             raise InputError(f"{path}: not {encoding} (byte {exc.start}): pick the encoding the file was saved in") from None
+    if text_codec(data) == "utf-16":
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: starts with UTF-16's byte-order mark but is not UTF-16 (byte {exc.start}): "
+                             "pass --encoding or re-save it as UTF-8") from None
     for candidate in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(candidate)
@@ -137,50 +194,53 @@ def _decode(path, data, encoding):
                      "pass --encoding (e.g. latin-1) or re-save it as UTF-8")
 
 
-def _read_csv(path, encoding):
-    """Header and ``(row number, values)`` records of a CSV file; the delimiter is the header's."""
+def _read_csv(path, encoding, header_row, synonyms, needs):
+    """The rows of a CSV file, split by the delimiter (comma, semicolon or tab) whose header names
+    columns best (see :func:`_header_index`); title rows may use another."""
     text = _decode(path, read_bytes(path), encoding)
     if not text.strip():
         raise InputError(f"{path}: is empty: expected a header row such as facility,detainees,as_of,source")
-    first_line = text.lstrip("\r\n").splitlines()[0]
-    delimiter = max(",;\t", key=first_line.count)
-    lines = csv_rows(text, path, delimiter)
-    start = next(index for index, line in enumerate(lines) if any(cell.strip() for cell in line))
-    return lines[start], [(start + offset + 2, line) for offset, line in enumerate(lines[start + 1:])]
+    search = (header_row or 0) + HEADER_SEARCH_ROWS
+    head = "\n".join(text.splitlines()[:search])
+    delimiter = max(",;\t", key=lambda candidate: _header_index(path, csv_rows(head, path, candidate), header_row,
+                                                                 synonyms, needs)[1])
+    return csv_rows(text, path, delimiter, missing=MISSING)
+
+
+def _blank(value):
+    """None for a text cell that means no value (:data:`MISSING`), else ``value``."""
+    return None if isinstance(value, str) and value.strip().casefold() in MISSING else value
 
 
 def _read_xlsx(path):
-    """Header and records of the first sheet (date cells come back as dates), read in openpyxl's
+    """The rows of the first sheet (date cells come back as dates), read in openpyxl's
     read-only mode within :data:`MAX_XLSX_ROWS` x :data:`MAX_XLSX_COLUMNS` and
     :data:`MAX_XLSX_UNPACKED_BYTES`."""
     check_size(path)  # also the same not-found message as other formats
     fix = "delete the rows and columns past the data (or save the sheet as CSV)"
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(local_path(path)) as archive:
             unpacked = sum(member.file_size for member in archive.infolist())
         if unpacked > MAX_XLSX_UNPACKED_BYTES:
             raise InputError(f"{path}: unpacks to {unpacked >> 20:,} MiB, more than the {MAX_XLSX_UNPACKED_BYTES >> 20} MiB "
                              f"geomap reads: {fix}")
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-        try:
-            sheet = workbook.worksheets[0]
-            _check_extent(path, sheet.max_row or 0, sheet.max_column or 0, "declares", fix)
-            sheet.reset_dimensions()  # a declared extent may also be too small: read what is there
-            lines = []
-            for number, line in enumerate(sheet.iter_rows(values_only=True), start=1):
-                _check_extent(path, number, len(line), "has", fix)
-                lines.append(line)
-        finally:
-            workbook.close()
+        with open(local_path(path), "rb") as handle:  # a handle: openpyxl refuses names without .xlsx (stdin's copy)
+            workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True, keep_links=False)
+            try:
+                sheet = workbook.worksheets[0]
+                _check_extent(path, sheet.max_row or 0, sheet.max_column or 0, "declares", fix)
+                sheet.reset_dimensions()  # a declared extent may also be too small: read what is there
+                lines = []
+                for number, line in enumerate(sheet.iter_rows(values_only=True), start=1):
+                    _check_extent(path, number, len(line), "has", fix)
+                    lines.append([_blank(value) for value in line])
+            finally:
+                workbook.close()
     except InputError:
         raise
     except Exception as exc:  # openpyxl and zipfile raise many types for a broken workbook
         raise InputError(f"{path}: not a readable XLSX workbook ({type(exc).__name__}): re-save it from Excel or as CSV") from None
-    values = [list(line) for line in lines]
-    start = next((index for index, line in enumerate(values) if any(cell is not None for cell in line)), None)
-    if start is None:
-        raise InputError(f"{path}: is empty: expected a header row such as facility,detainees,as_of,source")
-    return values[start], [(start + offset + 2, line) for offset, line in enumerate(values[start + 1:])]
+    return lines
 
 
 def _check_extent(path, rows, columns, verb, fix):
@@ -201,24 +261,40 @@ def _read_json_records(path):
     if not data:
         raise InputError(f"{path}: is empty: expected a list of count objects")
     header = list(dict.fromkeys(key for item in data for key in item))
-    return header, [(index + 2, [item.get(key) for key in header]) for index, item in enumerate(data)]
+    return header, [(index + 2, [_blank(item.get(key)) for key in header]) for index, item in enumerate(data)]
 
 
-def map_header(path, header, synonyms):
+def _header_key(title):
+    """A header cell as :data:`HEADERS` spells its titles: folded, spaces as ``_`` ("Fecha Estado" -> fecha_estado)."""
+    return fold(_cell(title)).replace(" ", "_")
+
+
+def _lookup(synonyms):
+    return {title: column for column, titles in synonyms.items() for title in titles}
+
+
+def map_header(path, header, synonyms, fallbacks=None):
     """``{column index: column name}`` for headers found in ``synonyms`` (``{column: folded headers}``).
 
-    Unknown headers are ignored; two headers meaning one column are an error.
+    Headers match whatever their case, accents and punctuation ("Latitude", "PAÍS"). Unknown
+    headers are ignored; two headers meaning one column are an error. ``fallbacks`` (same shape)
+    are weaker names, used only for a column no header names through ``synonyms`` (a
+    ``Municipio`` is the city unless there is a ``Ciudad``).
     """
-    lookup = {title: column for column, titles in synonyms.items() for title in titles}
+    lookup = _lookup(synonyms)
     columns, seen = {}, {}
     for index, title in enumerate(header):
-        column = lookup.get(fold(_cell(title)).replace(" ", "_"))
+        column = lookup.get(_header_key(title))
         if column is None:
             continue
         if column in seen:
             raise InputError(f"{path}: columns {seen[column]!r} and {_cell(title)!r} both mean {column}: keep one")
         seen[column] = _cell(title)
         columns[index] = column
+    for column, titles in (fallbacks or {}).items():
+        found = [index for index, title in enumerate(header) if _header_key(title) in titles and index not in columns]
+        if column not in seen and found:
+            columns[found[0]] = column
     return columns
 
 
@@ -228,10 +304,10 @@ def _count_columns(path, header):
     if "facility" not in columns.values():
         found = ", ".join(repr(_cell(title)) for title in header if _cell(title)) or "nothing"
         raise InputError(f"{path}: no facility column (found {found}): name one column facility "
-                         "(or establecimiento, centro, instalación)")
+                         f"(or establecimiento, centro, instalación){HEADER_ROW_HINT}")
     if "detainees" not in columns.values() and "status" not in columns.values():
         raise InputError(f"{path}: no detainees or status column: add detainees (or detenidos, presos) "
-                         "and/or status (estado)")
+                         f"and/or status (estado){HEADER_ROW_HINT}")
     return columns
 
 

@@ -44,6 +44,9 @@ from .load import (
     check_size,
     csv_rows,
     facilities_from,
+    input_stem,
+    input_suffix,
+    local_path,
     raise_problems,
     read_facilities,
     read_json,
@@ -408,12 +411,12 @@ def default_output(input_path, fmt):
     """``output/<input stem>.<ext>`` (``output/datapackage`` for a package): where an export goes when no -o is given."""
     if fmt in FOLDER_FORMATS:
         return FOLDER_FORMATS[fmt]
-    return Path("output") / (Path(str(input_path)).stem + FORMATS[fmt])
+    return Path("output") / (input_stem(input_path) + FORMATS[fmt])
 
 
-def format_for(path):
-    """The export format a path's suffix names, or None."""
-    suffix = Path(str(path)).suffix.lower()
+def format_for(path, suffix=None):
+    """The export format a path's suffix (or ``suffix``) names, or None."""
+    suffix = Path(str(path)).suffix.lower() if suffix is None else suffix
     return next((fmt for fmt, ext in FORMATS.items() if ext == suffix), "geojson" if suffix == ".json" else None)
 
 
@@ -539,7 +542,7 @@ def _read_kml(path):
     name = str(path)
     check_size(path)
     try:
-        root = ET.parse(path).getroot()
+        root = ET.parse(local_path(path)).getroot()
     except ET.ParseError as exc:
         raise InputError(f"{name}: not valid KML/XML: {exc}") from None
     ns = {"k": KML_NS}
@@ -574,8 +577,8 @@ def _gpkg_value(field, value):
 def _read_gpkg(path):
     check_size(path)
     try:
-        table = pyogrio.read_dataframe(path, layer=FACILITIES_LAYER)
-        metadata = pyogrio.read_info(path, layer=FACILITIES_LAYER).get("dataset_metadata") or {}
+        table = pyogrio.read_dataframe(local_path(path), layer=FACILITIES_LAYER)
+        metadata = pyogrio.read_info(local_path(path), layer=FACILITIES_LAYER).get("dataset_metadata") or {}
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputError(f"{path}: cannot open as a GeoPackage with a {FACILITIES_LAYER!r} layer ({exc})") from None
     features = [
@@ -594,16 +597,16 @@ def _read_gpkg(path):
 def read_export(path, validate=True):
     """Read a geomap export (GeoJSON, CSV, GPKG or KML) back into the facilities GeoDataFrame.
 
-    The format comes from the suffix. The result is validated like any input
+    The format comes from the suffix (for stdin, ``-``, from its first bytes). The result is validated like any input
     (``validate=False`` skips that for exports known to be good: it costs about a
     millisecond per facility) and carries ``attrs["inputs"]`` (this file) and, when the export recorded them,
     ``attrs["national_totals"]``.
     """
     name = str(path)
-    fmt = format_for(path)
+    fmt = format_for(path, input_suffix(path))
     if fmt is None:
         raise InputError(f"{name}: unknown export suffix: use {', '.join(FORMATS.values())}")
-    if not Path(name).is_file():
+    if not local_path(path).is_file():
         raise InputError(f"{name}: no such file: check the path")
     if fmt == "geojson" and validate:
         return read_facilities(path, require_geometry=False)  # streamed

@@ -9,6 +9,7 @@ replace the pipe or the device link with a plain file.
 
 import contextlib
 import hashlib
+import io
 import os
 import re
 import shutil
@@ -90,19 +91,32 @@ def _open_in_place(path, mode, **kwargs):
 
 
 @contextlib.contextmanager
-def atomic_path(path, suffix=""):
-    """Yield a fresh temp *path*; on success it replaces ``path`` (or is copied into a stream).
+def _stdout_bytes():
+    """Stdout's bytes (what was printed to it as text goes first), flushed at the end."""
+    sys.stdout.flush()
+    stream = getattr(sys.stdout, "buffer", None)
+    if stream is None:
+        raise OutputError("-: this stdout takes text only (a notebook's?): give a file name with -o")
+    yield stream
+    stream.flush()
 
-    For writers that take a file name (GDAL); :func:`atomic_write` wraps it for
-    file objects. A failure inside the block removes the temp file and leaves any
+
+@contextlib.contextmanager
+def atomic_path(path, suffix=""):
+    """Yield a fresh temp *path*; on success it replaces ``path`` (or is copied into a stream;
+    ``-`` is stdout).
+
+    For writers that take a file name (GDAL, a browser's screenshot); :func:`atomic_write`
+    wraps it for file objects. A failure inside the block removes the temp file and leaves any
     earlier ``path`` exactly as it was.
     """
+    stdout = str(path) == "-"
     path = Path(path)
-    if written_in_place(path):
+    if stdout or written_in_place(path):
         with tempfile.TemporaryDirectory(prefix="geomap-") as folder:
             tmp = Path(folder) / f"output{suffix or '.tmp'}"
             yield tmp
-            with open(tmp, "rb") as source, _open_in_place(path, "wb") as target:
+            with open(tmp, "rb") as source, (_stdout_bytes() if stdout else _open_in_place(path, "wb")) as target:
                 shutil.copyfileobj(source, target)
         return
     try:
@@ -136,13 +150,25 @@ def _fsync(name):
 def atomic_write(path, mode="w", encoding="utf-8", newline=None):
     """Open a temp file beside ``path`` and rename it over ``path`` only on success.
 
-    ``path`` of ``-`` writes to stdout instead (text or bytes by ``mode``); a FIFO,
-    device or ``/dev/stdout`` is written in place, as it is produced.
+    ``path`` of ``-`` writes to stdout instead (bytes, or text in ``encoding``, never the
+    locale's: a GeoJSON is UTF-8 under the C locale too); a FIFO, device or ``/dev/stdout``
+    is written in place, as it is produced.
     """
+    if str(path) == "-" and "b" not in mode and getattr(sys.stdout, "buffer", None) is None:
+        yield sys.stdout  # a notebook's stdout takes text only
+        sys.stdout.flush()
+        return
     if str(path) == "-":
-        stream = sys.stdout.buffer if "b" in mode else sys.stdout
-        yield stream
-        stream.flush()
+        with _stdout_bytes() as stream:
+            if "b" in mode:
+                yield stream
+                return
+            text = io.TextIOWrapper(stream, encoding=encoding, newline=newline, write_through=True)
+            try:
+                yield text
+                text.flush()
+            finally:
+                text.detach()  # stdout itself stays open
         return
     kwargs = {} if "b" in mode else {"encoding": encoding, "newline": newline}
     if written_in_place(path):

@@ -19,7 +19,7 @@ from .errors import InputError
 from .files import atomic_write
 from .history import (COUNT_FIELDS, STATUS_FIELDS, _figure_identity, count_fields, date_key, facility_events,
                       facility_figures, figure_rank, merge_events, merge_figures, parse_as_of, status_fields)
-from .load import input_record
+from .load import input_record, input_stem
 from .names import Facility, NameMatcher
 
 REPORT_COLUMNS = ("row", "input_name", "state", "chosen_id", "method", "score", "candidates", "conflict")
@@ -192,13 +192,14 @@ def _status_fields(facility, new, as_of):
     return status_fields(merge_events(history, new), as_of)
 
 
-def join_file(facilities, counts_path, as_of=None, aliases_path=None, strict=False, encoding=None):
+def join_file(facilities, counts_path, as_of=None, aliases_path=None, strict=False, encoding=None, header_row=None):
     """:func:`join_counts` from file paths (what ``geomap join`` and ``geomap build --counts`` call).
 
-    Reads the counts (and the optional crosswalk), records the counts file and its SHA-256 in
-    ``attrs["inputs"]`` and returns ``(joined, report)``.
+    Reads the counts (``header_row``: see :func:`geomap.counts.read_table`) and the optional
+    crosswalk, records the counts file and its SHA-256 in ``attrs["inputs"]`` and returns
+    ``(joined, report)``.
     """
-    counts = read_counts(counts_path, encoding)
+    counts = read_counts(counts_path, encoding, header_row)
     aliases = read_aliases(aliases_path, set(facilities["id"]), encoding) if aliases_path else None
     joined, report = join_counts(facilities, counts, as_of, aliases, strict, counts_name=str(counts_path))
     joined.attrs["inputs"] = [*facilities.attrs.get("inputs", []), input_record(counts_path)]
@@ -225,7 +226,7 @@ def join_national(facilities, counts_path, as_of=None):
 
 def default_output(facilities_path):
     """``output/<facilities stem>.joined.geojson``: the default of ``geomap join -o``."""
-    return Path("output") / f"{Path(str(facilities_path)).stem}.joined.geojson"
+    return Path("output") / f"{input_stem(facilities_path)}.joined.geojson"
 
 
 def report_path(output, facilities_path):
@@ -236,7 +237,7 @@ def report_path(output, facilities_path):
     ``output/<FACILITIES stem>.matches.csv``. Any other OUTPUT suffix is an :class:`InputError`.
     """
     if str(output) == "-":
-        return Path("output") / f"{Path(str(facilities_path)).stem}.matches.csv"
+        return Path("output") / f"{input_stem(facilities_path)}.matches.csv"
     output = Path(output)
     if output.suffix.lower() not in (".geojson", ".json"):
         raise InputError(f"-o {output}: join writes GeoJSON: end the name in .geojson (or use - for stdout)")

@@ -49,6 +49,10 @@ MAX_JSON_VALUE_CHARS = 64 << 20
 MAX_CSV_FIELD_CHARS = 16 << 20
 
 
+#: Byte-order marks of UTF-16 (little- and big-endian): the text behind one is UTF-16.
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 @contextlib.contextmanager
 def _reading(name):
     """Turn OS errors while reading ``name`` into InputErrors that name the file and the fix."""
@@ -62,45 +66,102 @@ def _reading(name):
         raise InputError(f"{name}: cannot read ({exc.strerror})") from None
 
 
+def text_codec(head):
+    """The codec of text whose first bytes are ``head``: UTF-16 after its BOM, else UTF-8 (a BOM dropped).
+
+    Bytes are never decoded with the locale, so a pipe reads the same under the C locale or cp1252.
+    """
+    return "utf-16" if head[:2] in UTF16_BOMS else "utf-8-sig"
+
+
+#: The stdin stream last read and its copy on disk (one copy per stream: stdin can be read once).
+_STDIN = {}
+
+
+def local_path(path):
+    """The file to read for ``path``: ``path`` itself, or for ``-`` a copy of stdin's bytes.
+
+    Stdin is copied once, as bytes, into a temporary file removed when the process ends (or the
+    next stdin is read), so every reader (streamed GeoJSON, zip, SQLite) can open it by name and
+    read it again to word an error.
+    """
+    if str(path) != "-":
+        return Path(path)
+    stream = sys.stdin
+    if _STDIN.get("stream") is not stream:
+        copy = tempfile.NamedTemporaryFile(prefix="geomap-stdin-")  # deleted when closed or collected
+        source = getattr(stream, "buffer", None)
+        if source is None:  # a text stream without bytes under it (a notebook's): its text as UTF-8
+            copy.write(stream.read().encode("utf-8"))
+        else:
+            shutil.copyfileobj(source, copy, CHUNK_BYTES)
+        copy.flush()
+        _STDIN.update(stream=stream, copy=copy)
+    return Path(_STDIN["copy"].name)
+
+
+def input_suffix(path):
+    """The suffix that says how to read ``path``: its own, or for ``-`` the one stdin's first bytes show.
+
+    Stdin: a zip is XLSX, an SQLite file GPKG; text starting ``{`` is GeoJSON, ``[`` JSON records,
+    ``<`` KML, anything else CSV.
+    """
+    if str(path) != "-":
+        return Path(str(path)).suffix.lower()
+    with open(local_path(path), "rb") as handle:
+        head = handle.read(64)
+    if head.startswith(b"PK\x03\x04"):
+        return ".xlsx"
+    if head.startswith(b"SQLite format 3\x00"):
+        return ".gpkg"
+    text = head.decode(text_codec(head), errors="ignore").lstrip()
+    return {"{": ".geojson", "[": ".json", "<": ".kml"}.get(text[:1], ".csv")
+
+
+def input_stem(path):
+    """The name outputs derived from an input take: the file's stem, ``stdin`` for ``-``."""
+    return "stdin" if str(path) == "-" else Path(str(path)).stem
+
+
 def _too_big(name, size):
     return InputError(f"{name}: is {size / (1 << 20):,.0f} MiB, more than the {MAX_FILE_BYTES >> 20} MiB geomap reads "
                       "whole: split it into smaller files")
 
 
 def check_size(path, name=None):
-    """Raise InputError if ``path`` is larger than :data:`MAX_FILE_BYTES` (or missing, unreadable)."""
+    """Raise InputError if ``path`` (``-``: stdin) is larger than :data:`MAX_FILE_BYTES` (or missing, unreadable)."""
     name = str(path) if name is None else name
     with _reading(name):
-        size = Path(path).stat().st_size
-        if not Path(path).is_file():
+        local = local_path(path)
+        size = local.stat().st_size
+        if not local.is_file():
             raise IsADirectoryError
     if size > MAX_FILE_BYTES:
         raise _too_big(name, size)
 
 
 def read_bytes(path, name=None):
-    """The bytes of a file of at most :data:`MAX_FILE_BYTES`, with errors that name the file and the fix."""
+    """The bytes of a file (``-``: stdin) of at most :data:`MAX_FILE_BYTES`, with errors that name the file and the fix."""
     name = str(path) if name is None else name
     check_size(path, name)
     with _reading(name):
-        return Path(path).read_bytes()
+        return local_path(path).read_bytes()
 
 
 def read_text(path, kind="GeoJSON must be UTF-8 (RFC 7946)", name=None):
-    """A UTF-8 text file (``-`` for stdin; a BOM is dropped) with errors that name the file and the fix.
+    """A UTF-8 text file (``-`` for stdin; a BOM is dropped; UTF-16 after its BOM) with errors that name the
+    file and the fix.
 
     ``name`` is how messages call the file (default: ``path``).
     """
     name = str(path) if name is None else name
-    if str(path) == "-":
-        text = sys.stdin.read(MAX_FILE_BYTES + 1)
-        if len(text) > MAX_FILE_BYTES:
-            raise _too_big(name, len(text))
-        return text
+    data = read_bytes(path, name)
+    codec = text_codec(data)
     try:
-        return read_bytes(path, name).decode("utf-8-sig")
+        return data.decode(codec)
     except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not UTF-8 (byte {exc.start}): {kind}; re-save it as UTF-8") from None
+        label = "UTF-16, though it starts with UTF-16's byte-order mark" if codec == "utf-16" else "UTF-8"
+        raise InputError(f"{name}: not {label} (byte {exc.start}): {kind}; re-save it as UTF-8") from None
 
 
 def read_json(path, name=None):
@@ -124,14 +185,17 @@ def read_json(path, name=None):
     return data
 
 
-def csv_rows(text, name, delimiter=","):
+def csv_rows(text, name, delimiter=",", missing=()):
     """The rows of CSV ``text`` (cells restored, see :mod:`geomap.cells`), with errors that name ``name``.
 
-    A cell may hold up to :data:`MAX_CSV_FIELD_CHARS` characters.
+    A cell may hold up to :data:`MAX_CSV_FIELD_CHARS` characters. A cell whose text (stripped,
+    case-folded) is in ``missing`` becomes "", before it is restored: ``'-`` stays the text ``-``.
     """
     previous = csv.field_size_limit(MAX_CSV_FIELD_CHARS)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
+        if missing:
+            return [["" if cell.strip().casefold() in missing else restore(cell) for cell in row] for row in reader]
         return [[restore(cell) for cell in row] for row in reader]
     except csv.Error as exc:
         raise InputError(f"{name}: line {reader.line_num}: not readable CSV ({exc}): re-save it as CSV") from None
@@ -157,14 +221,14 @@ class _NotStreamable(Exception):
 
 
 class _JsonStream:
-    """JSON values decoded one at a time from a UTF-8 file read in chunks (SHA-256 kept on the way)."""
+    """JSON values decoded one at a time from a UTF-8 (or BOM'd UTF-16) file read in chunks (SHA-256 kept on the way)."""
 
     _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
     def __init__(self, handle, name):
         self.handle, self.name = handle, name
         self.sha256 = hashlib.sha256()
-        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.decoder = None  # chosen by the first chunk's byte-order mark (text_codec)
         self.decode = json.JSONDecoder().raw_decode  # the C scanner json.loads uses
         self.buffer, self.pos, self.offset, self.eof = "", 0, 0, False
 
@@ -175,6 +239,8 @@ class _JsonStream:
         block = self.handle.read(CHUNK_BYTES)
         self.sha256.update(block)
         self.eof = not block
+        if self.decoder is None:
+            self.decoder = codecs.getincrementaldecoder(text_codec(block))()
         self.offset += self.pos
         self.buffer = self.buffer[self.pos:] + self.decoder.decode(block, final=self.eof)
         self.pos = 0
@@ -267,19 +333,6 @@ def _checked(features, checker):
             yield from batch
 
 
-@contextlib.contextmanager
-def _local_file(path):
-    """``path`` itself, or for ``-`` a temporary copy of stdin (so it can be read again on error)."""
-    if str(path) != "-":
-        yield Path(path)
-        return
-    with tempfile.TemporaryDirectory(prefix="geomap-stdin-") as folder:
-        copy = Path(folder) / "stdin.geojson"
-        with open(copy, "w", encoding="utf-8") as handle:
-            shutil.copyfileobj(sys.stdin, handle, CHUNK_BYTES)
-        yield copy
-
-
 def read_facilities(path, require_geometry=True, check_locations=True):
     """Read and validate a facilities GeoJSON file (``-`` for stdin) into the facilities GeoDataFrame.
 
@@ -290,15 +343,14 @@ def read_facilities(path, require_geometry=True, check_locations=True):
     (:func:`geomap.places.location_problems`; the state check is ``geomap validate``'s).
     """
     name = str(path)
-    with _local_file(path) as local:
-        try:
-            with _reading(name), open(local, "rb") as handle:
-                stream, members = _JsonStream(handle, name), {}
-                checker = FeatureChecker(name, require_geometry)
-                facilities = frames.from_features(_checked(stream.collection(members), checker))
-        except (_NotStreamable, UnicodeDecodeError, RecursionError):
-            facilities = facilities_from(check_collection(read_json(local, name), name, require_geometry), path)
-            return check_countries(facilities, name, check_locations)
+    try:
+        with _reading(name), open(local_path(path), "rb") as handle:
+            stream, members = _JsonStream(handle, name), {}
+            checker = FeatureChecker(name, require_geometry)
+            facilities = frames.from_features(_checked(stream.collection(members), checker))
+    except (_NotStreamable, UnicodeDecodeError, RecursionError):
+        facilities = facilities_from(check_collection(read_json(path, name), name, require_geometry), path)
+        return check_countries(facilities, name, check_locations)
     problems = collection_problems(members, name) or checker.problems
     if PROVENANCE_KEY in members:
         problems = problems + provenance_problems(members[PROVENANCE_KEY], name)
@@ -353,46 +405,60 @@ def input_record(path):
 #: Text columns a locations CSV may carry into the facility (any other column is ignored).
 LOCATION_COLUMNS = ("id", "name", "name_en", "facility_type", "operator", "address", "city", "state",
                     "country", "status", "location_precision", "location_source", "location_as_of", "notes", "notes_es")
-#: Headers (folded, spaces as "_") a locations CSV may use for each column, Spanish ones included.
+#: Headers (folded, spaces as "_"; any case and accents) a locations table may use for each column,
+#: Spanish ones included.
 LOCATION_HEADERS = {column: (column,) for column in LOCATION_COLUMNS} | {
-    "name": ("name", "nombre", "centro", "establecimiento"),
-    "address": ("address", "direccion"),
-    "city": ("city", "ciudad", "localidad", "poblacion"),
-    "state": ("state", "estado", "entidad", "entidad_federal"),
-    "country": ("country", "pais"),
+    "name": ("name", "nombre", "centro", "establecimiento", "facility", "facility_name", "nombre_del_centro"),
+    "address": ("address", "direccion", "domicilio"),
+    "city": ("city", "ciudad", "localidad", "poblacion", "town"),
+    "state": ("state", "estado", "entidad", "entidad_federal", "province", "provincia"),
+    "country": ("country", "pais", "country_code", "codigo_pais"),
     "notes": ("notes", "notas", "observaciones"),
     "notes_es": ("notes_es", "notas_es", "observaciones_es"),
     "aliases": ("aliases", "alias", "otros_nombres"),
     "lat": ("lat", "latitude", "latitud"),
-    "lon": ("lon", "lng", "longitude", "longitud"),
+    "lon": ("lon", "lng", "long", "longitude", "longitud"),
 }
+#: Weaker headers, taken only when no header above names the column: a municipality is the
+#: city when there is no city column; x/y are lon/lat when nothing says lat/lon.
+LOCATION_FALLBACK_HEADERS = {"city": ("municipio", "municipality", "county_seat"), "lat": ("y",), "lon": ("x",)}
+#: Every header a locations column may have, strong or weak: what finds the header row.
+_ANY_LOCATION_HEADERS = {column: titles + LOCATION_FALLBACK_HEADERS.get(column, ())
+                         for column, titles in LOCATION_HEADERS.items()}
+#: A locations table's header names a facility and something that places it.
+LOCATION_NEEDS = ({"name"}, {"address", "city", "state", "country", "lat", "lon"})
 
 
-def read_locations(path, country=None):
-    """Facilities to geocode: a facilities GeoJSON (geometry may be null) or a CSV.
+def read_locations(path, country=None, header_row=None):
+    """Facilities to geocode: a facilities GeoJSON (geometry may be null), a CSV or an XLSX (``-``: stdin).
 
     CSV: one facility per row, a ``name`` column, optionally ``id``, ``address``,
     ``city``, ``state``, ``country``, ``lat``/``lon`` and the other text fields of
-    the data model (``aliases`` separated by ``;``). Spanish Excel habits are fine:
-    comma, semicolon or tab; UTF-8 (BOM or not) or cp1252; Spanish headers
-    (:data:`LOCATION_HEADERS`: ``Nombre;Ciudad;Estado``); decimal commas in
-    coordinates. Missing required fields get honest defaults: ``facility_type``
-    "other", ``status`` "unknown", ``id`` a unique slug of the name. ``country``
-    (an ISO code), when given, is every row's country; otherwise a row keeps its
-    own or has none, never a guessed one: geocoding takes it from the point.
-    Every bad row is reported (line, id, field) and nothing is returned half-valid.
+    the data model (``aliases`` separated by ``;``). Headers match in any case and
+    with the usual synonyms (:data:`LOCATION_HEADERS`: ``Name``, ``Latitude``/``Longitude``,
+    ``lng``, ``Nombre;Ciudad;Estado;País``; ``Municipio`` and ``x``/``y`` when nothing
+    better is there); title rows above the header are skipped, or ``header_row`` names
+    it (:func:`geomap.counts.read_table`). Spanish Excel habits are fine: comma, semicolon
+    or tab; UTF-8 (BOM or not), UTF-16 with its BOM, or cp1252; decimal commas in
+    coordinates; ``NA``, ``N/A``, ``-`` for no value. Missing required fields get honest
+    defaults: ``facility_type`` "other", ``status`` "unknown", ``id`` a unique slug of the
+    name. ``country`` (an ISO code), when given, is every row's country; otherwise a row
+    keeps its own or has none, never a guessed one: geocoding takes it from the point.
+    Every bad row is reported (row, id, field) and nothing is returned half-valid.
+    ``attrs["rows"]`` holds each facility's row number in the file.
     """
-    if Path(str(path)).suffix.lower() in (".geojson", ".json"):
+    suffix = input_suffix(path)
+    if suffix in (".geojson", ".json"):
         return read_facilities(path, require_geometry=False)
-    if Path(str(path)).suffix.lower() != ".csv":
-        raise InputError(f"{path}: expected a .csv or .geojson file")
+    if suffix not in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm"):
+        raise InputError(f"{path}: expected a .csv, .xlsx or .geojson file")
     from .counts import cell_text, map_header, read_table
 
-    header, records = read_table(path)
-    columns = map_header(path, header, LOCATION_HEADERS)
+    header, records = read_table(path, None, header_row, _ANY_LOCATION_HEADERS, LOCATION_NEEDS)
+    columns = map_header(path, header, LOCATION_HEADERS, LOCATION_FALLBACK_HEADERS)
     if "name" not in columns.values():
-        raise InputError(f"{path}: no 'name' column: the first line names the columns, e.g. name,city,state "
-                         "(or Nombre;Ciudad;Estado)")
+        raise InputError(f"{path}: no 'name' column: the header names the columns, e.g. name,city,state "
+                         "(or Nombre;Ciudad;Estado); if the header is lower down, give its row number with --header-row N")
     features, lines, problems = [], [], []
     for line, row in records:
         values = {column: cell_text(row, index) for index, column in columns.items() if cell_text(row, index)}
@@ -409,7 +475,7 @@ def read_locations(path, country=None):
             try:
                 geometry = {"type": "Point", "coordinates": [_degrees(values["lon"]), _degrees(values["lat"])]}
             except (KeyError, ValueError):
-                problems.append(Problem(f"{path}: line {line}", None, None, "lat/lon",
+                problems.append(Problem(f"{path}: row {line}", None, None, "lat/lon",
                                         "give both lat and lon as decimal degrees, or leave both empty"))
         features.append({"type": "Feature", "geometry": geometry, "properties": properties})
         lines.append(line)
@@ -418,11 +484,13 @@ def read_locations(path, country=None):
     for problem in validate_collection(collection, str(path), require_geometry=False):
         if problem.field in LOCATION_FIELDS and features[problem.index]["properties"].get(problem.field) is None:
             continue  # geocoding fills these in (coordinates given without them become "approximate")
-        where = f"{path}: line {lines[problem.index]}" + (f" (id={problem.id})" if problem.id else "")
+        where = f"{path}: row {lines[problem.index]}" + (f" (id={problem.id})" if problem.id else "")
         problems.append(Problem(where, None, None, problem.field, problem.message))
     if problems:
         raise InputError(f"{path}: {len(problems)} bad rows or values; fix them and run again", problems)
-    return facilities_from(collection, path)
+    facilities = facilities_from(collection, path)
+    facilities.attrs["rows"] = lines
+    return facilities
 
 
 def _degrees(text):

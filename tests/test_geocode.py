@@ -1,5 +1,6 @@
 """Geocoding without the network: input loading, gazetteer, locality fallback, cache, CLI."""
 
+import csv
 import json
 from pathlib import Path
 
@@ -85,11 +86,13 @@ def test_done_when_researched_facilities_resolve_offline_and_the_rest_is_reporte
     assert result.exit_code == 2, result.output
     collection = json.loads(output.read_text("utf-8"))
     assert validate_collection(collection, require_geometry=False) == []
-    located = [f for f in collection["features"] if f["geometry"]]
-    assert len(located) == 16 and len(collection["features"]) == 17
+    located = collection["features"]
+    assert len(located) == 16 and all(f["geometry"] for f in located)  # the row not placed is set apart
     assert {f["properties"]["location_precision"] for f in located} == {"locality", "region"}
     assert "12  locality/locality" in result.output and "4  locality/region" in result.output
     assert "1 unresolved" in result.output and "Antigua Planta" in result.output
+    (unplaced,) = csv.DictReader((tmp_path / "located.unresolved.csv").open(encoding="utf-8", newline=""))
+    assert "Antigua Planta" in unplaced["name"] and unplaced["row"] == "17"
 
 
 @pytest.mark.skipif(not (REPO / "data/facilities.geojson").exists(), reason="curated dataset not written yet")
@@ -103,7 +106,7 @@ def test_input_coordinates_are_kept_unless_forced(tmp_path):
     csv_path.write_text("name,lat,lon,state\nEl Helicoide,10.5,-66.9,Distrito Capital\n", encoding="utf-8")
     kept = geocode_frame(read_locations(csv_path), offline(tmp_path), progress=False).iloc[0]
     assert (kept.geometry.y, kept["location_precision"]) == (10.5, "approximate")
-    assert kept["location_source"] == f"coordinates given in {csv_path}, row 1"
+    assert kept["location_source"] == f"coordinates given in {csv_path}, row 2"  # the file's row: the header is row 1
     assert kept["geocoding"] == {"step": "input"}
     forced = geocode_frame(read_locations(csv_path), offline(tmp_path, force=True), progress=False).iloc[0]
     assert (forced.geometry.y, forced["geocoding"]["step"]) == (10.4894, "gazetteer")
@@ -152,9 +155,9 @@ def test_bad_csv_rows_are_all_reported_and_nothing_is_written(tmp_path):
     with pytest.raises(InputError) as error:
         read_locations(csv_path)
     lines = sorted(str(problem) for problem in error.value.problems)
-    assert any("line 2" in line and "facility_type" in line for line in lines)
-    assert any("line 3" in line and "name" in line for line in lines)
-    assert any("line 4" in line and "lat/lon" in line for line in lines)
+    assert any("row 2" in line and "facility_type" in line for line in lines)
+    assert any("row 3" in line and "name" in line for line in lines)
+    assert any("row 4" in line and "lat/lon" in line for line in lines)
     result = CliRunner().invoke(main, ["geocode", str(csv_path), "-o", str(tmp_path / "out.geojson"), "--offline"])
     assert result.exit_code == 1 and not (tmp_path / "out.geojson").exists()
     (tmp_path / "names.csv").write_text("title\nx\n", encoding="utf-8")

@@ -212,13 +212,15 @@ def test_country_option_sets_every_row_and_the_row_comes_next(tmp_path):
 def test_a_row_without_a_country_or_a_point_is_named_with_the_fix(tmp_path):
     path = _sites_csv(tmp_path, [("Nowhere In Particular", "", "", "")])
     summary, rows = _geocode(tmp_path, path)
-    assert rows[0]["country"] is None
+    assert rows == []  # not placed: set apart in out.unresolved.csv, with no country made up
+    (unplaced,) = csv.DictReader(open(summary["unresolved_path"], encoding="utf-8", newline=""))
+    assert unplaced["country"] == "" and "--country" in unplaced["reason"]
     reasons = " | ".join(summary["unresolved"][0]["reasons"])
     assert "no country" in reasons and "--country" in reasons
     path = _sites_csv(tmp_path, [("At Sea", "", 0.0, -30.0)])
     with pytest.raises(InputError) as error:
         _geocode(tmp_path, path)
-    assert "sites.csv: row 1 (id=at_sea): country: none given and the point (-30, 0) lies in no country: " \
+    assert "sites.csv: row 2 (id=at_sea): country: none given and the point (-30, 0) lies in no country: " \
            "add a country column (ISO 3166-1 code, e.g. US) or pass --country" in str(error.value.problems[0])
 
 

@@ -4,7 +4,7 @@ Public API::
 
     read_locations(path, country=None)            # geomap.load: CSV or GeoJSON -> facilities
     geocode_frame(facilities, options=None, progress=None) -> facilities
-    geocode_file(input_path, output_path=None, options=None, country=None, progress=None) -> summary
+    geocode_file(input_path, output_path=None, options=None, country=None, progress=None, header_row=None) -> summary
     format_summary(summary) -> list of lines
 
 Each unlocated facility runs the chain (first hit wins, named in ``geocoding.step``):
@@ -13,6 +13,7 @@ GeoNames locality. A located row without a country gets the one its point lies i
 (:func:`geomap.places.country_of`). See docs/geocoding.md.
 """
 
+import csv
 import datetime as dt
 import sys
 from dataclasses import dataclass
@@ -25,8 +26,9 @@ from .. import frame as frames
 from ..dataset import curated_path
 from ..errors import InputError, OutputError
 from ..export import export_facilities, to_geojson
-from ..files import written_in_place
-from ..load import raise_problems, read_locations
+from ..cells import neutralise
+from ..files import atomic_write, written_in_place
+from ..load import input_stem, raise_problems, read_locations
 from ..places import country_of
 from ..schema import Problem, validate_collection
 from .cache import GeocodeCache
@@ -99,16 +101,16 @@ def geocode_frame(facilities, options=None, progress=None):
         steps = [step for step in (gazetteer, online, LocalityTable()) if step]
         chain = Chain(steps, input_name=inputs[0]["path"], force=options.force)
         records = facilities.drop(columns="geometry").to_dict("records")
+        numbers = facilities.attrs.get("rows") or range(1, len(records) + 1)  # a table's own row numbers
         show = sys.stderr.isatty() if progress is None else progress
         if options.workers > 1 and not options.offline:  # ask ahead, in parallel; then the chain runs as with one
             online.prefetch(chain.reaching(online, records, facilities.geometry), options.workers, show)
         located = [
             chain.locate(record, point, number)
-            for number, (record, point) in enumerate(
-                tqdm(zip(records, facilities.geometry), total=len(records), file=sys.stderr, disable=not show,
-                     unit="row", desc="geocoding"), start=1)
+            for number, record, point in tqdm(zip(numbers, records, facilities.geometry), total=len(records),
+                                              file=sys.stderr, disable=not show, unit="row", desc="geocoding")
         ]
-    _with_countries(located, chain.input_name)
+    _with_countries(located, numbers, chain.input_name)
     result = frames.from_records([row for row, _ in located], [point for _, point in located])
     result.attrs = dict(facilities.attrs)
     notes += online.notes
@@ -127,11 +129,11 @@ def geocode_frame(facilities, options=None, progress=None):
     return result
 
 
-def _with_countries(located, input_name):
+def _with_countries(located, numbers, input_name):
     """Give each ``(row, point)`` without a country the one its point lies in, in place.
 
-    A point in no country is an InputError naming the row; an unlocated row without a
-    country says so among its reasons (both with :data:`NO_COUNTRY_FIX`).
+    A point in no country is an InputError naming the row (its number in ``numbers``); an
+    unlocated row without a country says so among its reasons (both with :data:`NO_COUNTRY_FIX`).
     """
     missing = [number for number, (row, point) in enumerate(located) if not row.get("country") and point is not None]
     codes = country_of([located[n][1].x for n in missing], [located[n][1].y for n in missing]) if missing else []
@@ -140,7 +142,7 @@ def _with_countries(located, input_name):
         row, point = located[number]
         row["country"] = code
         if code is None:
-            where = f"{input_name}: row {number + 1}" + (f" (id={row['id']})" if row.get("id") else "")
+            where = f"{input_name}: row {numbers[number]}" + (f" (id={row['id']})" if row.get("id") else "")
             problems.append(Problem(where, None, None, "country",
                                     f"none given and the point ({point.x:.6g}, {point.y:.6g}) lies in no country: {NO_COUNTRY_FIX}"))
     for row, point in located:
@@ -149,23 +151,60 @@ def _with_countries(located, input_name):
     raise_problems(problems, input_name)
 
 
-def geocode_file(input_path, output_path=None, options=None, country=None, progress=None):
-    """Read INPUT (CSV or GeoJSON), geocode it, write GeoJSON; return the summary dict.
+def geocode_file(input_path, output_path=None, options=None, country=None, progress=None, header_row=None):
+    """Read INPUT (CSV, XLSX or GeoJSON; ``-``: stdin), geocode it, write the placed rows as GeoJSON
+    and the others to :func:`unresolved_path`; return the summary dict.
 
-    ``country`` (ISO code), when given, is every CSV row's country (see :func:`read_locations`).
+    ``country`` (ISO code), when given, is every CSV row's country, and ``header_row`` the
+    table's header row (see :func:`read_locations`).
 
     ``output_path`` defaults to ``output/<input stem>.geojson``; ``-`` is stdout, as is a
-    FIFO or ``/dev/stdout``. A file is written atomically, only after every row has been tried.
+    FIFO or ``/dev/stdout``. Files are written atomically, only after every row has been tried,
+    so OUTPUT holds only located rows and builds as it is. ``summary["unresolved_path"]`` is
+    where the rows not placed went (a CSV with the input's columns, the row number and the
+    reason), or None when every row is placed (an earlier such file of OUTPUT is then removed).
     """
     named = output_path and str(output_path) != "-" and not written_in_place(output_path)
     if named and Path(str(output_path)).suffix.lower() not in (".geojson", ".json"):
         raise InputError(f"-o {output_path}: geocode writes GeoJSON: give a .geojson name "
                          "(then `geomap export` makes CSV, GPKG or KML)")
-    facilities = read_locations(input_path, country=country)
+    facilities = read_locations(input_path, country=country, header_row=header_row)
     located = check_geocoded(geocode_frame(facilities, options, progress))
-    output_path = output_path or Path("output") / f"{Path(str(input_path)).stem}.geojson"
-    export_facilities(located, "geojson", output_path)  # RFC 7946, with the provenance member
-    return located.attrs["geocoding"] | {"output": str(output_path)}
+    output_path = output_path or Path("output") / f"{input_stem(input_path)}.geojson"
+    unplaced = located.geometry.isna() | located.geometry.is_empty
+    export_facilities(located[~unplaced], "geojson", output_path)  # RFC 7946, with the provenance member
+    summary = located.attrs["geocoding"]
+    leftover = unresolved_path(output_path, input_path)
+    if summary["unresolved"]:
+        _write_unresolved(located[unplaced], summary["unresolved"], leftover)
+    elif leftover.is_file():
+        leftover.unlink()  # from an earlier run of this OUTPUT: those rows are placed now
+    return summary | {"output": str(output_path), "unresolved_path": str(leftover) if summary["unresolved"] else None}
+
+
+def unresolved_path(output_path, input_path):
+    """Where ``geocode -o OUTPUT`` puts the rows it could not place: ``<OUTPUT stem>.unresolved.csv``
+    beside OUTPUT; for stdout (``-``), ``output/<INPUT stem>.unresolved.csv``."""
+    if str(output_path) == "-" or written_in_place(output_path):
+        return Path("output") / f"{input_stem(input_path)}.unresolved.csv"
+    return Path(output_path).with_name(f"{Path(output_path).stem}.unresolved.csv")
+
+
+#: Rows not placed listed on stderr when they are all in ``<stem>.unresolved.csv`` anyway.
+UNRESOLVED_SHOWN = 10
+#: The columns of ``<stem>.unresolved.csv``: what read_locations reads back, then why.
+UNRESOLVED_COLUMNS = ("id", "name", "address", "city", "state", "country", "lat", "lon", "row", "reason")
+
+
+def _write_unresolved(unplaced, failures, path):
+    """The rows not placed as a CSV a spreadsheet opens safely and geocode reads back once lat/lon are filled in."""
+    records = unplaced.drop(columns="geometry").to_dict("records")
+    with atomic_write(path, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(UNRESOLVED_COLUMNS)
+        for record, failure in zip(records, failures, strict=True):
+            values = record | {"lat": None, "lon": None, "row": failure["row"], "reason": " | ".join(failure["reasons"])}
+            writer.writerow([neutralise("" if values.get(column) is None else values[column]) for column in UNRESOLVED_COLUMNS])
 
 
 def check_geocoded(located):
@@ -185,8 +224,14 @@ def format_summary(summary):
     if summary.get("rejected"):
         lines.append(f"  {len(summary['rejected'])} answers rejected:")
         lines += [f"    {failure['id']} ({failure['name']}): {failure['reason']}" for failure in summary["rejected"]]
-    if summary["unresolved"]:
-        lines.append(f"  {len(summary['unresolved'])} unresolved:")
-        for failure in summary["unresolved"]:
+    unresolved, listed = summary["unresolved"], summary.get("unresolved_path")
+    if unresolved:
+        lines.append(f"  {len(unresolved)} unresolved:")
+        for failure in unresolved[:UNRESOLVED_SHOWN] if listed else unresolved:
             lines.append(f"    row {failure['row']} {failure['id']} ({failure['name']}): {' | '.join(failure['reasons'])}")
+    if listed:
+        if len(unresolved) > UNRESOLVED_SHOWN:
+            lines.append(f"    ... and {len(unresolved) - UNRESOLVED_SHOWN} more")
+        rows = "1 row" if len(unresolved) == 1 else f"{len(unresolved)} rows"
+        lines.append(f"{listed}: {rows} not placed (the reason column says why): fix them there and run geocode on that file")
     return lines
