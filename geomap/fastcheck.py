@@ -15,7 +15,6 @@ JSON text or Python objects — marks the feature suspect instead of guessing.
 """
 
 import datetime as dt
-import re
 from functools import cache
 
 import numpy as np

@@ -13,7 +13,6 @@ import contextlib
 import csv
 import hashlib
 import io
-import itertools
 import json
 import re
 import shutil
