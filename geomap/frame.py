@@ -46,7 +46,7 @@ import pandas as pd
 import pyarrow as pa
 import shapely
 
-from .schema import FIELDS, LIST_FIELDS, facility_schema
+from .schema import FIELDS, LIST_FIELDS, facility_schema, resolve_ref
 
 CRS = "EPSG:4326"
 #: Facilities converted to Arrow at a time: the transient Python objects are one batch
@@ -129,12 +129,6 @@ class PlainArrowArray(pd.arrays.ArrowExtensionArray):
         return super().to_numpy(dtype=dtype, copy=copy, na_value=na_value)
 
 
-def _resolve(spec):
-    """A property spec with local ``$ref``s followed."""
-    ref = spec.get("$ref")
-    return _resolve(facility_schema()["$defs"][ref.rsplit("/", 1)[1]]) if ref else spec
-
-
 def arrow_type(spec):
     """The Arrow type that holds every value ``spec`` allows exactly, or None (an object column).
 
@@ -142,8 +136,8 @@ def arrow_type(spec):
     arrays of such items; objects that declare their ``properties``. Anything else (numbers,
     free-form objects, mixed types) is None.
     """
-    spec = _resolve(spec)
-    options = [_resolve(option) for option in spec.get("anyOf", ())]
+    spec = resolve_ref(spec)
+    options = [resolve_ref(option) for option in spec.get("anyOf", ())]
     if options:
         types = {arrow_type(option) for option in options if option.get("type") != "null"}
         return types.pop() if len(types) == 1 else None
@@ -247,13 +241,22 @@ def _column(chunks):
     return pd.Series(values, dtype=object)  # dtype given: pandas would make strings "str", null NaN
 
 
-def from_features(features):
+def from_features(features, checker=None):
     """Build the facilities GeoDataFrame from GeoJSON feature dicts (any iterable, consumed in batches).
 
-    A list field that is null or missing becomes an empty list.
+    A list field that is null or missing becomes an empty list. With a
+    :class:`geomap.schema.FeatureChecker`, every feature is validated as its batch is built
+    (:mod:`geomap.fastcheck`: over the Arrow columns, then one by one for any feature they flag),
+    ``checker.problems`` as ``checker.check`` would list them; features may then be anything.
     """
-    pairs = ((feature.get("properties") or {}, feature.get("geometry")) for feature in features)
-    return _build(pairs, _geometries, null_lists_empty=True)
+    batches = iter(lambda: list(itertools.islice(features, BATCH_SIZE)), [])
+    if checker is None:
+        pairs = ([(feature.get("properties") or {}, feature.get("geometry")) for feature in batch] for batch in batches)
+        return _build(pairs, _geometries, null_lists_empty=True)
+    from .fastcheck import BatchChecker
+
+    batch_checker = BatchChecker(checker)
+    return _build(map(batch_checker.pairs, batches), _geometries, null_lists_empty=True, check=batch_checker.check)
 
 
 def _geometries(geojson):
@@ -274,15 +277,20 @@ def from_records(records, geometries):
 
     A missing list field becomes an empty list.
     """
-    return _build(zip(records, geometries), list)
+    pairs = zip(records, geometries)
+    return _build(iter(lambda: list(itertools.islice(pairs, BATCH_SIZE)), []), list)
 
 
-def _build(pairs, to_geometries, null_lists_empty=False):
-    """The frame from ``(properties, geometry)`` pairs, converted to columns one batch at a time."""
+def _build(batches, to_geometries, null_lists_empty=False, check=None):
+    """The frame from batches of ``(properties, geometry)`` pairs, converted to columns one batch at a time.
+
+    ``check``, if given, is called with each batch's schema columns (Arrow arrays, or lists of values
+    Arrow would not hold) once they are built.
+    """
     chunks = {field: [] for field in FIELDS if field != "geometry"}
     geometries, rows = [], 0
     with gc_paused():
-        for batch in iter(lambda: list(itertools.islice(pairs, BATCH_SIZE)), []):
+        for batch in batches:
             records = [record for record, _ in batch]
             geometries.extend(to_geometries([geometry for _, geometry in batch]))
             new = dict.fromkeys(key for record in records for key in record if key not in chunks and key != "geometry")
@@ -293,6 +301,8 @@ def _build(pairs, to_geometries, null_lists_empty=False):
                     values = [default if value is None else value for value in values]
                 chunk = _arrow_chunk(column, values) if column in FIELDS else None
                 chunks.setdefault(column, [[None] * rows] if rows else []).append(values if chunk is None else chunk)
+            if check is not None:
+                check({field: chunks[field][-1] for field in FIELDS if field != "geometry"})
             rows += len(records)
         columns = {column: _column(column_chunks) for column, column_chunks in chunks.items()}
     frame = pd.DataFrame(columns, index=pd.RangeIndex(rows))  # Series of RangeIndex(rows): aligned

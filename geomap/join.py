@@ -219,7 +219,11 @@ def join_national(facilities, counts_path, as_of=None):
                       & counts["facility"].str[-2:].str.upper().isin(countries)]
     if national.empty:
         return facilities, 0
-    joined, _ = join_counts(facilities, national.reset_index(drop=True), as_of, counts_name=str(counts_path))
+    # The totals joined onto no facility: nothing to match, and each facility's own fields stay as they
+    # are (as with no nationwide rows at all) instead of being re-picked one by one (minutes at 100k).
+    totals, _ = join_counts(facilities.iloc[:0], national.reset_index(drop=True), as_of, counts_name=str(counts_path))
+    joined = facilities.copy() if as_of is None else as_of_view(facilities, as_of)
+    joined.attrs = {**facilities.attrs, **totals.attrs}
     joined.attrs["inputs"] = [*facilities.attrs.get("inputs", []), input_record(counts_path)]
     return joined, len(national)
 

@@ -13,7 +13,6 @@ import contextlib
 import csv
 import hashlib
 import io
-import itertools
 import json
 import re
 import shutil
@@ -322,15 +321,6 @@ class _JsonStream:
                 raise _NotStreamable
 
 
-def _checked(features, checker):
-    """Yield ``features`` a batch at a time once checked; after a problem, only check the rest."""
-    index = 0
-    for batch in iter(lambda: list(itertools.islice(features, frames.BATCH_SIZE)), []):
-        for feature in batch:
-            checker.check(index, feature)
-            index += 1
-        if not checker.problems:
-            yield from batch
 
 
 def read_facilities(path, require_geometry=True, check_locations=True):
@@ -347,7 +337,7 @@ def read_facilities(path, require_geometry=True, check_locations=True):
         with _reading(name), open(local_path(path), "rb") as handle:
             stream, members = _JsonStream(handle, name), {}
             checker = FeatureChecker(name, require_geometry)
-            facilities = frames.from_features(_checked(stream.collection(members), checker))
+            facilities = frames.from_features(stream.collection(members), checker)
     except (_NotStreamable, UnicodeDecodeError, RecursionError):
         facilities = facilities_from(check_collection(read_json(path, name), name, require_geometry), path)
         return check_countries(facilities, name, check_locations)

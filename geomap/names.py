@@ -22,7 +22,6 @@ from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from scipy import sparse
 
 #: rapidfuzz's token_sort_ratio (word order does not matter), raised to 100 when all the words of
 #: one name appear in the other ("sebin helicoide" ~ "helicoide"), so extra words do not hurt —
@@ -152,6 +151,8 @@ class NameMatcher:
         self._vocabulary = {}
         incidence = [(row, self._vocabulary.setdefault(word, len(self._vocabulary)))
                      for row, key in enumerate(self._keys) for word in set(key.split())]
+        from scipy import sparse  # here, not at import: `geomap build` reads names.fold only (~0.4 s)
+
         self._key_words = sparse.csr_matrix(
             (np.ones(len(incidence), dtype=np.int32), tuple(zip(*incidence)) or ([], [])),
             shape=(len(self._keys), len(self._vocabulary)))
@@ -234,6 +235,8 @@ class NameMatcher:
             rows.extend([row] * len(known))
             columns.extend(known)
             sizes.append(len(words))
+        from scipy import sparse
+
         query_words = sparse.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, columns)),
                                         shape=(len(names), len(self._vocabulary)))
         shared = (query_words @ key_words.T).tocoo()

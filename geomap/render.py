@@ -378,18 +378,11 @@ def detail_lines(facilities, lang, batch=5000, as_of=None):
 # --- the page --------------------------------------------------------------------
 
 
-class _Bootstrap(MacroElement):
-    """Calls geomap.render() once folium has created the Leaflet map."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "geomap.render({{ this._parent.get_name() }}, {{ this.ids|tojson }});"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, basemapped):
-        super().__init__()
-        self.ids = {"data": _DATA_ID, "rows": _ROWS_ID, "timeline": _TIMELINE_ID} | ({"basemap": _BASEMAP_ID} if basemapped else {})
+#
+# :func:`make_map` builds a real folium Map inside a :class:`_Page` figure: geomap's layer
+# (:class:`GeomapLayer`: assets, payload, drawing call, detail rows) is one of the map's children,
+# beside any folium layer a user adds, so the same object shows in a notebook, saves with
+# ``m.save()`` and is what :func:`write_map` streams to a file.
 
 
 class _Verbatim(Element):
@@ -408,11 +401,84 @@ class _Verbatim(Element):
         return self.text
 
 
+class _DetailRows(Element):
+    """The detail rows' data block; while its layer's ``rows_marker`` is set, that marker instead,
+    where :func:`map_parts` streams the rows in batches."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
+    def render(self, **kwargs):
+        layer = self.layer
+        if layer.rows_marker:  # only for an unpacked (large) map: see map_parts
+            return f'<script type="application/x-ndjson" id="{_ROWS_ID}">{layer.rows_marker}</script>\n'
+        rows = "".join(detail_lines(layer.facilities, layer.options.lang, as_of=layer.options.as_of))
+        return _data_block("x-ndjson", _ROWS_ID, rows, layer.packed)
+
+
+def _default_icon_script():
+    """Leaflet's default pin as data URIs, for folium Markers a user adds (the page loads no image files)."""
+    images = {key: f"data:image/png;base64,{base64.b64encode(_assets().joinpath('vendor', 'leaflet', 'images', name).read_bytes()).decode()}"
+              for key, name in (("iconUrl", "marker-icon.png"), ("iconRetinaUrl", "marker-icon-2x.png"),
+                                ("shadowUrl", "marker-shadow.png"))}
+    return f"<script>L.Icon.Default.imagePath = \"\"; L.Icon.Default.mergeOptions({json.dumps(images)});</script>"
+
+
+def _descendants(element):
+    for child in element._children.values():
+        yield child
+        yield from _descendants(child)
+
+
+class GeomapLayer(MacroElement):
+    """geomap's map as one folium element: the pinned Leaflet files and the page's own script in the
+    head, the payload's head before the map, the call that draws it (legend, search, table, slider
+    included) in the map's script, and the detail rows, time view and basemap after it.
+
+    Added to its map by :func:`make_map`; other folium layers may sit beside it.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "geomap.render({{ this._parent.get_name() }}, {{ this.ids|tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, facilities, options, head, view):
+        super().__init__()
+        self._name = "GeomapLayer"
+        self.facilities, self.options, self.head, self.view = facilities, options, head, view
+        self.rows_marker = None  # see _DetailRows
+        self.packed = len(facilities) <= PACK_LIMIT
+        self.base = basemap(facilities)
+        self.ids = {"data": _DATA_ID, "rows": _ROWS_ID, "timeline": _TIMELINE_ID} | ({"basemap": _BASEMAP_ID} if self.base else {})
+
+    def render(self, **kwargs):
+        figure = self.get_root()
+        tail = getattr(figure, "tail", figure.html)  # a plain folium Figure: all before the script
+        figure.header.add_child(_Verbatim(_head_assets(self.options.cdn)), name="geomap_assets")
+        if any(isinstance(element, folium.Marker) and element.icon is None for element in _descendants(self._parent)):
+            figure.header.add_child(_Verbatim(_default_icon_script()), name="geomap_default_icon")
+        figure.html.add_child(_Verbatim(_data_block("json", _DATA_ID, json_for_script(self.head), False)), name="geomap_data")
+        tail.add_child(_DetailRows(self), name="geomap_rows")
+        if self.view and not self.options.static:  # a picture never moves to another date
+            tail.add_child(_Verbatim(_data_block("json", _TIMELINE_ID, json_for_script(self.view), self.packed)),
+                           name="geomap_timeline")
+        # The basemap is data, not code: inlined even with --cdn, so the map stays readable without
+        # tiles. Last: a background, drawn after the markers, the first paint need not wait for it.
+        if self.base:
+            tail.add_child(_Verbatim(_data_block("json", _BASEMAP_ID, json_for_script(self.base), self.packed)),
+                           name="geomap_basemap")
+        super().render(**kwargs)
+
+
 class _Page(folium.Figure):
     """folium's Figure with markup the Nu HTML checker accepts: the document's language on
     ``<html>``, a UTF-8 charset declaration, the map in the page's one ``<main>`` landmark, and
     every script inside ``<body>`` (folium's own template puts the script that creates the
-    map after ``</body>``). :func:`page_parts` writes the detail rows before ``</body>``."""
+    map after ``</body>``); data blocks after the map's script (:attr:`tail`); the
+    Content-Security-Policy filled in once the page is rendered (:func:`content_security_policy`)."""
 
     _template = Template(
         "<!DOCTYPE html>\n"
@@ -420,14 +486,28 @@ class _Page(folium.Figure):
         "<head>\n{{ this.header.render(**kwargs) }}\n</head>\n"
         "<body>\n<main>\n{{ this.html.render(**kwargs) }}\n</main>\n"
         "<script>\n{{ this.script.render(**kwargs) }}\n</script>\n"
+        "{{ this.tail.render(**kwargs) }}"
         "</body>\n</html>\n"
     )
 
-    def __init__(self, lang):
+    def __init__(self, options, title, description):
         super().__init__()
-        self.lang = lang
+        self.lang, self.options = options.lang, options
+        self.tail = Element("{% for name, element in this._children.items() %}{{ element.render(**kwargs) }}{% endfor %}")
+        self.tail._parent = self
+        # The policy first, right after the charset: nothing before it (not even the title) escapes it.
+        # Its hashes are of the final text, so it is filled in once the page is rendered.
+        self._policy = f"geomap-csp-{uuid.uuid4().hex}"
         # In place of folium's <meta http-equiv="content-type" ... />: the short form, first in <head>.
-        self.header.add_child(_Verbatim('<meta charset="utf-8">'), name="meta_http")
+        for name, text in (("meta_http", '<meta charset="utf-8">'),
+                           ("csp", f'<meta http-equiv="Content-Security-Policy" content="{self._policy}">'),
+                           ("title", f"<title>{html.escape(title)}</title>"), ("viewport", VIEWPORT),
+                           ("description", f'<meta name="description" content="{html.escape(description)}">')):
+            self.header.add_child(_Verbatim(text), name=name)
+
+    def render(self, **kwargs):
+        page = super().render(**kwargs)
+        return page.replace(self._policy, content_security_policy(page, self.options), 1)
 
 
 #: folium's viewport: ``maximum-scale=1.0, user-scalable=no`` stops pinch-zoom (WCAG 1.4.4).
@@ -459,57 +539,64 @@ def page_description(title, subtitle):
     return f"{title}{' ' if title.endswith(('.', '!', '?', ':', '…')) else '. '}{subtitle}"
 
 
-def page_parts(facilities, options=MapOptions(), batch=5000):
-    """The map page as a sequence of strings.
+def make_map(facilities, options=MapOptions()):
+    """geomap's map of ``facilities`` as a real ``folium.Map``: markers, legend, search, table and date
+    slider in one :class:`GeomapLayer`, inside a self-contained page (:class:`_Page`).
 
-    The head of the payload sits before the script that draws; the detail rows follow
-    that script, ``batch`` facilities at a time, so a large map is drawn while its
-    details are still being read and is written without ever being one giant string.
+    It shows inline in Jupyter (``_repr_html_``), takes other folium layers
+    (``folium.GeoJson(...).add_to(m)``, ``folium.Marker``) and ``m.save(path)`` writes the same
+    self-contained page :func:`write_map` does (README "In a notebook").
     """
     head = build_head(facilities, options)
     # The slider and the legend need the dates, statuses and largest figure up front; the
     # states only once the slider moves: they follow the rows.
     view = time_view(facilities, options, head["as_of"])
     head["timeline"] = view and {key: view.pop(key) for key in ("dates", "statuses", "max_detainees")}
-    # The policy first, right after the charset: nothing before it (not even the title) escapes it.
-    # Its hashes are of the final text, so it is filled in once the page is rendered.
-    policy = f"geomap-csp-{uuid.uuid4().hex}"
-    figure = _Page(options.lang)
-    figure.header.add_child(_Verbatim(f'<meta http-equiv="Content-Security-Policy" content="{policy}">'), name="csp")
-    figure.header.add_child(_Verbatim(f"<title>{html.escape(head['title'])}</title>"), name="title")
-    figure.header.add_child(_Verbatim(VIEWPORT), name="viewport")
-    description = page_description(head["title"], head["subtitle"])
-    figure.header.add_child(_Verbatim(f'<meta name="description" content="{html.escape(description)}">'), name="description")
-    figure.header.add_child(_Verbatim(_head_assets(options.cdn)), name="geomap_assets")
+    figure = _Page(options, head["title"], page_description(head["title"], head["subtitle"]))
     fmap = _PinnedMap(location=[0, 0], zoom_start=2, tiles=None, prefer_canvas=False,
                       width="100%", height="100%", control_scale=False)
     fmap.options["maxZoom"] = 18  # folium passes max_zoom to tiles only
     figure.add_child(fmap)
     if options.tiles:
         folium.TileLayer(TILE_URL, attr=TILE_ATTRIBUTION, name="OpenStreetMap", max_zoom=19).add_to(fmap)
-    figure.html.add_child(_Verbatim(
-        f'<script type="application/json" id="{_DATA_ID}">{json_for_script(head)}</script>'), name="geomap_data")
-    base = basemap(facilities)
-    fmap.add_child(_Bootstrap(base is not None))
-    page = figure.render()
-    # Every inline script is in this part: the detail rows, time view and basemap that follow are data blocks.
-    page = page.replace(policy, content_security_policy(page, options), 1)
-    end = page.rindex("</body>")
-    yield page[:end]
-    packed = len(facilities) <= PACK_LIMIT
-    if packed:
-        yield _data_block("x-ndjson", _ROWS_ID, "".join(detail_lines(facilities, options.lang, batch, options.as_of)), True)
-    else:
-        yield f'<script type="application/x-ndjson" id="{_ROWS_ID}">'
-        yield from detail_lines(facilities, options.lang, batch, options.as_of)
-        yield "</script>\n"
-    if view and not options.static:  # a picture never moves to another date
-        yield _data_block("json", _TIMELINE_ID, json_for_script(view), packed)
-    # The basemap is data, not code: inlined even with --cdn, so the map stays readable without
-    # tiles. Last: a background, drawn after the markers, the first paint need not wait for it.
-    if base:
-        yield _data_block("json", _BASEMAP_ID, json_for_script(base), packed)
-    yield page[end:]
+    fmap.add_child(GeomapLayer(facilities, options, head, view))
+    return fmap
+
+
+def _geomap_layer(fmap):
+    found = [element for element in _descendants(fmap) if isinstance(element, GeomapLayer)]
+    if len(found) != 1 or not isinstance(fmap.get_root(), _Page):
+        raise ValueError("not a map from geomap.render.make_map")
+    return found[0]
+
+
+def map_parts(fmap, batch=5000):
+    """A :func:`make_map` map's page as a sequence of strings: the detail rows streamed
+    ``batch`` facilities at a time, so a large map is written without ever being one giant string."""
+    layer = _geomap_layer(fmap)
+    if layer.packed:  # packed rows are one block: nothing to stream
+        yield fmap.get_root().render()
+        return
+    layer.rows_marker = marker = f"geomap-rows-{uuid.uuid4().hex}"
+    try:
+        before, found, after = fmap.get_root().render().partition(marker)
+    finally:
+        layer.rows_marker = None
+    if not found:
+        raise RuntimeError("the detail rows' place was not rendered")
+    yield before
+    yield from detail_lines(layer.facilities, layer.options.lang, batch, layer.options.as_of)
+    yield after
+
+
+def page_parts(facilities, options=MapOptions(), batch=5000):
+    """The map page as a sequence of strings (:func:`map_parts` of :func:`make_map`).
+
+    The head of the payload sits before the script that draws; the detail rows follow
+    that script, ``batch`` facilities at a time, so a large map is drawn while its
+    details are still being read.
+    """
+    return map_parts(make_map(facilities, options), batch)
 
 
 def render_html(facilities, options=MapOptions()):
@@ -518,9 +605,13 @@ def render_html(facilities, options=MapOptions()):
 
 
 def write_map(facilities, output, options=MapOptions()):
-    """Render and write the map atomically: an earlier file survives any failure."""
+    """Render and write the map atomically: an earlier file survives any failure.
+
+    ``facilities`` may also be a map from :func:`make_map` (with the user's own layers added).
+    """
+    parts = map_parts(facilities) if isinstance(facilities, folium.Map) else page_parts(facilities, options)
     with atomic_write(output) as handle:
-        for part in page_parts(facilities, options):
+        for part in parts:
             handle.write(part)
     return output
 

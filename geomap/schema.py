@@ -28,6 +28,12 @@ def facility_schema():
     return json.loads(resources.files(__package__).joinpath(SCHEMA_RESOURCE).read_text("utf-8"))
 
 
+def resolve_ref(spec):
+    """A schema node with its local ``$ref`` (``#/$defs/...``) followed."""
+    ref = spec.get("$ref")
+    return resolve_ref(facility_schema()["$defs"][ref.rsplit("/", 1)[1]]) if ref else spec
+
+
 def _enum(field):
     return tuple(facility_schema()["properties"][field]["enum"])
 
