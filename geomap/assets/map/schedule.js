@@ -1,6 +1,7 @@
 /* schedule: the page's work in tasks short enough for a phone. Lighthouse's phone has a 4x slower
  * CPU, and any task over 50 ms there delays the reader's input (total blocking time): ~12 ms here.
  * What the first paint needs runs first, each step in a task of its own; the rest waits for it. */
+
 // ``fn`` in a task of its own, after the browser has had its turn (input, a frame, the parser):
 // ahead of other queued work when ``urgent`` (scheduler.postTask where the browser has it).
 function nextTask(fn, urgent) {
