@@ -55,8 +55,8 @@ _STYLES = [("leaflet", "leaflet.css"), ("leaflet.fullscreen", "Control.FullScree
 _SCRIPTS = [("leaflet", "leaflet.js"), ("supercluster", "supercluster.min.js"),
             ("leaflet.fullscreen", "Control.FullScreen.umd.js")]
 #: The page's own script: the parts of the map under ``assets/map/``, in this order (README "Layout").
-PAGE_SCRIPTS = ("core", "inflate", "canvas", "clusters", "charts", "popup", "legend", "search", "table", "timeline",
-                "headline", "keyboard", "layout", "basemap", "snapshot", "main")
+PAGE_SCRIPTS = ("core", "inflate", "schedule", "canvas", "clusters", "charts", "popup", "legend", "search", "table",
+                "timeline", "headline", "keyboard", "layout", "basemap", "snapshot", "main")
 _DATA_ID, _BASEMAP_ID = "gm-data", "gm-basemap"
 
 

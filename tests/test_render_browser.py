@@ -123,3 +123,59 @@ def test_a_us_map_reaching_alaska_draws_no_band_across_the_antimeridian(offline_
     page.evaluate("geomapMap.map.setView([61.2, -149.9], 7, { animate: false })")
     assert "Anchorage" in {label["name"] for label in page.evaluate(_CITY_LABELS)}
     assert offline_page.errors == []
+
+
+# The order in which the page's parts appear, recorded as they happen (set before any page script
+# runs): geomap.render's return (the bootstrap script's task ends there), the markers, the rest.
+_RECORD_SETUP = """
+window.setupOrder = [];
+function record(changes) {
+  changes.forEach(function (change) {
+    if (change.type === "attributes") window.setupOrder.push(change.attributeName);
+    change.addedNodes.forEach(function (added) {
+      if (added.id === "gm-table") window.setupOrder.push("table");
+      if (added.classList && added.classList.contains("gm-hotspot")) window.setupOrder.push("hotspots");
+    });
+  });
+}
+var observer = new MutationObserver(record), api;
+observer.observe(document, { subtree: true, childList: true, attributes: true,
+                             attributeFilter: ["data-geomap-drawn", "data-geomap-ready"] });
+Object.defineProperty(window, "geomap", {
+  get: function () { return api; },
+  set: function (value) {
+    var render = value.render;
+    value.render = function () {
+      render.apply(this, arguments);
+      record(observer.takeRecords()); // what render did before it returned
+      window.setupOrder.push("render returned");
+    };
+    api = value;
+  }
+});
+"""
+
+
+def test_setup_after_the_first_markers_is_split_from_them(offline_page, default_map):
+    """The markers are drawn in a task after the bootstrap script's; what the first paint does not
+    need (keyboard buttons, table) comes after them; and the page gets ready."""
+    offline_page.page.add_init_script(_RECORD_SETUP)
+    page = offline_page.open(default_map)
+    order = [step for k, step in enumerate(page.evaluate("window.setupOrder"))
+             if step not in page.evaluate("window.setupOrder")[:k]]  # each step's first time
+    assert order == ["render returned", "data-geomap-drawn", "hotspots", "table", "data-geomap-ready"]
+    assert page.evaluate("performance.getEntriesByName('geomap:drawn')[0].startTime"
+                         " < performance.getEntriesByName('geomap:ready')[0].startTime")
+    assert offline_page.errors == []
+
+
+@pytest.mark.parametrize("locale", ["en-US", "es-VE"])
+def test_digits_grouped_as_the_locale_groups_them(offline_page, locale):
+    """groupDigits (no Intl set-up before the first paint) writes what toLocaleString writes."""
+    page = offline_page.page
+    page.set_content("<!doctype html><title>t</title>")
+    page.add_script_tag(content=(REPO / "geomap/assets/map/core.js").read_text("utf-8"))
+    numbers = [0, 7, 999, 1000, 1234, 99999, 100000, 1234567, 987654321, -1234, -999, 12.5, 1e21]
+    got = page.evaluate("([numbers, locale]) => numbers.map(n => [groupDigits(n, locale), n.toLocaleString(locale)])",
+                        [numbers, locale])
+    assert [mine for mine, _ in got] == [browser for _, browser in got]

@@ -25,7 +25,7 @@ View.prototype.drawGroup = function (ctx, item) {
   ctx.beginPath(); ctx.arc(item.x, item.y, item.r - 2, 0, 2 * Math.PI);
   ctx.fillStyle = "rgba(40,40,40,0.85)"; ctx.fill();
   ctx.fillStyle = "#fff";
-  ctx.fillText(item.count < 10000 ? item.count.toLocaleString(this.locale) : Math.round(item.count / 1000) + "k", item.x, item.y + 0.5);
+  ctx.fillText(item.count < 10000 ? groupDigits(item.count, this.locale) : Math.round(item.count / 1000) + "k", item.x, item.y + 0.5);
 };
 
 // Trace one facility's shape as the current path.

@@ -46,7 +46,7 @@ function chartSummary(series, t, asOf) {
   var said = series.map(function (s) {
     var shown = s.points.filter(function (p) { return dateKey(p[0]) <= until; });
     if (!shown.length) return null;
-    var values = { org: orgText(s.counted_by, t), first: datedFigure(shown[0], t), n: shown.length.toLocaleString(t.locale) };
+    var values = { org: orgText(s.counted_by, t), first: datedFigure(shown[0], t), n: groupDigits(shown.length, t.locale) };
     values.last = datedFigure(shown[shown.length - 1], t);
     return words(shown.length > 1 ? t.chart_range : t.chart_one, values);
   }).filter(Boolean);
@@ -70,7 +70,7 @@ function seriesChart(series, t, asOf, spec) {
   var figure = el("div", { "class": "gm-chart-figure" });
   var labels = figure.appendChild(el("div", { "class": "gm-chart-labels", "aria-hidden": "true" }));
   var axis = figure.appendChild(el("div", { "class": "gm-chart-y", "aria-hidden": "true" }));
-  axis.appendChild(el("span", null, max.toLocaleString(t.locale)));
+  axis.appendChild(el("span", null, groupDigits(max, t.locale)));
   axis.appendChild(el("span", null, "0"));
   var svg = figure.appendChild(svgNode("svg", { "class": spec.className, viewBox: "0 0 " + w + " " + h, width: w, height: h, role: "img",
                                                 "aria-label": spec.labels ? t[spec.name] : t[spec.name] + ": " + summary,

@@ -27,7 +27,7 @@ function legend(data, t, statusCounts, toggle, scale) {
     scale.ticks.forEach(function (v) {
       var item = el("span", { "class": "gm-legend-size", "data-count": v });
       item.appendChild(symbol("open", scale.radius(v), false, true));
-      item.appendChild(el("span", null, v.toLocaleString(t.locale)));
+      item.appendChild(el("span", null, groupDigits(v, t.locale)));
       sizes.appendChild(item);
     });
     details.appendChild(sizes);

@@ -1,16 +1,26 @@
 /* main: geomap.render(map, ids), called once folium has made the Leaflet map: reads the payload
- * and adds each part; the parts share one object, gm (map, data, labels t, facilities, view, layer...). */
+ * and adds each part; the parts share one object, gm (map, data, labels t, facilities, view, layer...).
+ * In steps (schedule.js), so no task holds a phone's page long: before the first paint the data,
+ * the controls, then the markers; after it the basemap, the keyboard's buttons and the table. */
 function render(map, ids) {
   performance.mark("geomap:start");
-  var data = JSON.parse(document.getElementById(ids.data).textContent), t = data.labels;
+  var gm = { map: map, ids: ids, returnFocus: null, table: null };
+  steps([function () { indexData(gm); }, function () { setUpParts(gm); }, function () { drawMarkers(gm); }], function () {
+    // Everything that reads the details waits for them: the rows follow this script in the page.
+    whenParsed(function () { afterPaint(function () { steps(afterFirstPaint(gm)); }); });
+  }, true);
+}
+
+// The payload's columns, indexed for drawing (gm.data, t, facilities, view and what the controls show).
+function indexData(gm) {
+  var data = JSON.parse(document.getElementById(gm.ids.data).textContent), t = data.labels;
   SHAPES = data.style.shapes; COLOURS = data.style.colours; STATUS_ORDER = data.statuses;
   t.lang = data.lang; t.locale = data.lang === "es" ? "es-VE" : "en-US";
   document.title = data.title;
   if (data.options.embed) document.body.classList.add("gm-embed");
   if (data.options.static) { document.body.classList.add("gm-static"); L.extend(t, t.picture); }
-  var based = basemapPanes(map, ids, t);
 
-  var facilities = new Facilities(data, ids), n = facilities.length;
+  var facilities = new Facilities(data, gm.ids), n = facilities.length;
   var max = 0, statusCounts = countByStatus(facilities), south = 90, north = -90, west = 180, east = -180;
   for (var i = 0; i < n; i++) {
     if (facilities.detainees[i] > max) max = facilities.detainees[i];
@@ -22,51 +32,37 @@ function render(map, ids) {
     max = Math.max(max, timeline.max_detainees);
     timeline.statuses.forEach(function (s) { if (!(s in statusCounts)) statusCounts[s] = 0; });
   }
-  var scale = sizeScale(max), view = new View(facilities, data.options.cluster, scale, t.locale);
+  var scale = sizeScale(max);
+  L.extend(gm, { data: data, t: t, facilities: facilities, statusCounts: statusCounts, scale: scale,
+                 bounds: n ? L.latLngBounds([south, west], [north, east]) : null,
+                 view: new View(facilities, data.options.cluster, scale, t.locale) });
   performance.mark("geomap:indexed");
-  var layer = data.options.static ? fannedLayer(view) : new FacilityLayer(view);
-  var gm = { map: map, ids: ids, data: data, t: t, facilities: facilities, view: view, layer: layer,
-            returnFocus: null, table: null };
+}
+
+// The layer and the controls (not yet drawn: the view is framed once they have their sizes).
+function setUpParts(gm) {
+  gm.based = basemapPanes(gm.map, gm.ids, gm.t);
+  gm.layer = gm.data.options.static ? fannedLayer(gm.view) : new FacilityLayer(gm.view);
   gm.reveal = function (i, keepClosed) { reveal(gm, i, keepClosed); };
   popups(gm);
   hotspots(gm);
-  controls(gm, statusCounts, scale);
-  if (data.options.static) picture(gm);
+  controls(gm, gm.statusCounts, gm.scale);
+  if (gm.data.options.static) picture(gm);
+}
 
+// The markers, drawn once, for the data's view; window.geomapMap for tests and benchmarks.
+function drawMarkers(gm) {
+  var map = gm.map, layer = gm.layer, facilities = gm.facilities;
   // Frame the data first, without animation, so the markers are drawn once, for the final view.
-  var bounds = n && L.latLngBounds([south, west], [north, east]).pad(0.05);
-  if (n) map.fitBounds(bounds, L.extend(fitPadding(map), { animate: false }));
+  if (gm.bounds) map.fitBounds(gm.framed = gm.bounds.pad(0.05), L.extend(fitPadding(map), { animate: false }));
   else map.setView([0, 0], 2, { animate: false });
   layer.addTo(map);
   performance.mark("geomap:drawn");
   window.geomapMap = {
-    map: map, layer: layer, view: view, facilities: facilities, reveal: gm.reveal,
+    map: map, layer: layer, view: gm.view, facilities: facilities, reveal: gm.reveal,
     items: function () { return drawnItems(map, layer, facilities); }
   };
   document.documentElement.setAttribute("data-geomap-drawn", "true");
-
-  // Everything that reads the details waits for them: the rows follow this script in the page.
-  // After the first paint, in tasks of their own: the basemap (a background), then the
-  // keyboard's buttons and the table, so no task holds a phone's page long.
-  // A picture has no keyboard buttons nor table (no one can reach them), and may get an inset.
-  function ready() {
-    if (!data.options.static) {
-      gm.placeHotspots();
-      layer.on("drawn", gm.placeHotspots);
-      gm.table = screenReaderTable(facilities, t, gm.reveal);
-      document.querySelector("main").appendChild(gm.table); // in the landmark, with the map it speaks for
-    }
-    performance.mark("geomap:ready");
-    document.documentElement.setAttribute("data-geomap-ready", "true");
-  }
-  function finish() {
-    if (!data.options.static || !n) return ready();
-    inset(gm, bounds, based, function (shown) {
-      window.geomapMap.inset = shown && { items: function () { return drawnItems(shown.map, shown.layer, facilities); } };
-      ready();
-    });
-  }
-  whenParsed(function () { afterPaint(function () { if (based) drawBasemap(map, ids, layer, finish); else finish(); }); });
 }
 
 // What ``layer`` has drawn on ``map``, in page pixels (tests and benchmarks read it; ids once the page is parsed).
@@ -78,6 +74,31 @@ function drawnItems(map, layer, facilities) {
              x: origin.left + c.x, y: origin.top + c.y, status: f && f.status,
              hollow: !!f && facilities.detainees[item.i] === null, dashed: !!f && facilities.approximate[item.i] === 1 };
   });
+}
+
+// After the first paint, each in its own task: the basemap (a background), the keyboard's buttons, the table (in slices of its own), then the page is ready.
+// A picture has no keyboard buttons nor table (no one can reach them), and may get an inset instead.
+function afterFirstPaint(gm) {
+  var map = gm.map, layer = gm.layer;
+  var parts = gm.data.options.static ? [function (next) {
+    if (!gm.bounds) return next();
+    inset(gm, gm.framed, gm.based, function (shown) {
+      window.geomapMap.inset = shown && { items: function () { return drawnItems(shown.map, shown.layer, gm.facilities); } };
+      next();
+    });
+  }] : [
+    function () { gm.placeHotspots(); layer.on("drawn", gm.placeHotspots); },
+    function () {
+      gm.table = screenReaderTable(gm.facilities, gm.t, gm.reveal);
+      document.querySelector("main").appendChild(gm.table); // in the landmark, with the map it speaks for
+    }
+  ];
+  return [function (next) { if (gm.based) drawBasemap(map, gm.ids, layer, next); else next(); }].concat(parts, [
+    function () {
+      performance.mark("geomap:ready");
+      document.documentElement.setAttribute("data-geomap-ready", "true");
+    }
+  ]);
 }
 
 window.geomap = { render: render };
