@@ -62,23 +62,26 @@ View.prototype.clusterMixes = function () {
     for (var e = 0; e < child.numItems * stride; e += stride) {
       var parent = data[e + 4];
       if (parent === -1) continue;
-      var into = ((parent - index.numPoints) >> 5) * statuses, from = this.mixOf(data[e + 3]);
-      for (var k = 0; k < statuses; k++) sums[into + k] += from.array[from.at + k];
+      var into = ((parent - index.numPoints) >> 5) * statuses, id = data[e + 3], from = this.mixArray(id), at = this.mixAt(id);
+      for (var k = 0; k < statuses; k++) sums[into + k] += from[at + k];
     }
   }
 };
 
-// Where the status counts of an index entry (a position or a cluster) are: ``array`` from ``at``.
-View.prototype.mixOf = function (id) {
-  var statuses = STATUS_ORDER.length, n = this.index ? this.index.numPoints : 0;
-  if (id < n || !this.index) return { array: this.positionMix, at: id * statuses };
-  return { array: this.mixes[((id - n) & 31) - 1], at: ((id - n) >> 5) * statuses };
+// Where the status counts of an index entry (a position or a cluster) are: mixArray(id) from mixAt(id).
+View.prototype.mixArray = function (id) {
+  var n = this.index ? this.index.numPoints : Infinity;
+  return id < n ? this.positionMix : this.mixes[((id - n) & 31) - 1];
+};
+View.prototype.mixAt = function (id) {
+  var n = this.index ? this.index.numPoints : Infinity;
+  return (id < n ? id : (id - n) >> 5) * STATUS_ORDER.length;
 };
 
 // The status counts of a position or cluster, as a plain list.
 View.prototype.mix = function (id) {
-  var where = this.mixOf(id);
-  return Array.prototype.slice.call(where.array, where.at, where.at + STATUS_ORDER.length);
+  var at = this.mixAt(id);
+  return Array.prototype.slice.call(this.mixArray(id), at, at + STATUS_ORDER.length);
 };
 
 View.prototype.groupRadius = function (n) { return n < 10 ? 15 : n < 100 ? 18 : n < 1000 ? 22 : 26; };
