@@ -4,7 +4,7 @@ var CLUSTER_RADIUS = 40, CLUSTER_MAX_ZOOM = 12; // px; above this zoom every pos
 // Fan-out: markers within FAN_PIXELS of each other count as one point; piles of 2..FAN_LIMIT are drawn
 // on a circle around it (bigger ones stay one marker that lists them); past FAN_VIEW_LIMIT markers in
 // view only exact stacks fan out, each on its own (no proximity search over 100k markers on every draw).
-var FAN_PIXELS = 5, FAN_LIMIT = 16, FAN_VIEW_LIMIT = 2000, FAN_GAP = 4, FAN_MIN_RADIUS = 12;
+var FAN_PIXELS = 5, FAN_LIMIT = 16, FAN_VIEW_LIMIT = 2000, FAN_GAP = 4, FAN_MIN_RADIUS = 12, ABSORB_LIMIT = 100;
 
 function View(facilities, clustered, scale, locale) {
   this.facilities = facilities; this.clustered = clustered; this.locale = locale;
@@ -177,25 +177,23 @@ function measurePile(pile) {
   pile.reach = members.length < 2 ? members[0].r : pile.ring + widest; // how far from its centre it draws
 }
 
-// Let each circle take in the piles it would overlap while the sum stays fannable.
+// Let each circle take in the piles it would overlap while the sum stays fannable (one pass: a
+// circle that grows looks again at every pile). Skipped for a view of over ABSORB_LIMIT circles.
 function absorb(piles) {
-  for (var changed = true; changed;) {
-    changed = false;
-    for (var a = 0; a < piles.length; a++) {
-      var p = piles[a];
-      if (p.members.length < 2) continue;
-      for (var b = 0; b < piles.length; b++) {
-        var q = piles[b];
-        if (b === a || p.members.length + q.members.length > FAN_LIMIT) continue;
-        var dx = p.x - q.x, dy = p.y - q.y, reach = p.reach + q.reach;
-        if (dx * dx + dy * dy >= reach * reach) continue;
-        p.items = p.items.concat(q.items); p.members = p.members.concat(q.members);
-        measurePile(p);
-        piles.splice(b, 1);
-        if (b < a) a--;
-        changed = true;
-        b = -1; // measure again against every other pile
-      }
+  if (piles.filter(function (pile) { return pile.members.length > 1; }).length > ABSORB_LIMIT) return;
+  for (var a = 0; a < piles.length; a++) {
+    var p = piles[a];
+    if (p.members.length < 2) continue;
+    for (var b = 0; b < piles.length; b++) {
+      var q = piles[b];
+      if (b === a || p.members.length + q.members.length > FAN_LIMIT) continue;
+      var dx = p.x - q.x, dy = p.y - q.y, reach = p.reach + q.reach;
+      if (dx * dx + dy * dy >= reach * reach) continue;
+      p.items = p.items.concat(q.items); p.members = p.members.concat(q.members);
+      measurePile(p);
+      piles.splice(b, 1);
+      if (b < a) a--;
+      b = -1;
     }
   }
 }
