@@ -170,6 +170,8 @@ def validate(path, strict, max_warnings):
 @click.option("--subtitle", help="Line under the headline.")
 @click.option("--embed", is_flag=True, help="Chrome-free layout that fills an iframe (see `geomap embed`).")
 @click.option("--no-cluster", is_flag=True, help="Draw every marker, never group nearby ones.")
+@click.option("--cluster-above", type=click.IntRange(min=0), metavar="N",
+              help="Group nearby markers only on maps of more than N facilities  [default: 300].")
 @click.option("--timeline/--no-timeline", default=None,
               help="A date slider that moves the map back through every dated change  [default: on up to 2,000 facilities].")
 @click.option("--cdn", is_flag=True, help="Link the same pinned Leaflet files from jsDelivr instead of inlining them.")
@@ -178,8 +180,8 @@ def validate(path, strict, max_warnings):
 @click.option("--geocode", "geocode_first", is_flag=True, help="Locate facilities without coordinates first (INPUT may be a CSV; see `geomap geocode`).")
 @geocode_options
 @click.pass_context
-def build(ctx, input_path, output, counts_paths, as_of, lang, counted_by, title, subtitle, embed, no_cluster, timeline, cdn,
-          no_tiles, png_path, geocode_first, **geocode_settings):
+def build(ctx, input_path, output, counts_paths, as_of, lang, counted_by, title, subtitle, embed, no_cluster, cluster_above,
+          timeline, cdn, no_tiles, png_path, geocode_first, **geocode_settings):
     """Validate INPUT and write a self-contained interactive map.
 
     INPUT defaults to data/facilities.geojson, joined with data/counts.csv (a
@@ -201,7 +203,8 @@ def build(ctx, input_path, output, counts_paths, as_of, lang, counted_by, title,
 
     output = output or default_output(lang, ".html")
     options = MapOptions(lang=lang, title=title, subtitle=subtitle, as_of=as_of, counted_by=counted_by, embed=embed,
-                         cluster=not no_cluster, timeline=timeline, cdn=cdn, tiles=not no_tiles)
+                         cluster=not no_cluster, timeline=timeline, cdn=cdn, tiles=not no_tiles,
+                         **({} if cluster_above is None else {"cluster_above": cluster_above}))
     unlocated = []
     if geocode_first:
         facilities, unlocated = _geocoded(input_path, geocode_settings)

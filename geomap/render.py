@@ -42,11 +42,14 @@ from .frame import gc_paused
 from .history import latest_date, national_figures, primary_organisation, shown_note, standing
 from .labels import LABELS, LANGUAGES, shown_notes
 from .organisations import canonical_counted_by
-from .style import STATUS_COLOURS, STATUS_ORDER, STATUS_SHAPES
+from .style import GROUP_COLOURS, STATUS_COLOURS, STATUS_ORDER, STATUS_SHAPES
 from .timeline import AUTO_LIMIT, figure_refs, national_points, timeline
 
 #: Decimal places kept for coordinates in the page: 5 places is about 1 m.
 COORD_DECIMALS = 5
+#: Facilities up to which a map draws every marker on its own (``--cluster-above``): a few hundred
+#: markers stay readable and clickable unclustered, and a cluster would hide their statuses.
+CLUSTER_ABOVE = 300
 TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILE_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright" target="_blank" rel="noopener noreferrer">OpenStreetMap</a> contributors'
 
@@ -70,6 +73,7 @@ class MapOptions:
     as_of: str | None = None
     embed: bool = False
     cluster: bool = True
+    cluster_above: int = CLUSTER_ABOVE  # cluster only maps with more facilities than this
     timeline: bool | None = None  # the date slider; None: on up to timeline.AUTO_LIMIT facilities
     cdn: bool = False
     tiles: bool = True
@@ -79,6 +83,8 @@ class MapOptions:
     def __post_init__(self):
         if self.lang not in LANGUAGES:
             raise InputError(f"--lang {self.lang!r}: choose one of {', '.join(LANGUAGES)}")
+        if not isinstance(self.cluster_above, int) or self.cluster_above < 0:
+            raise InputError(f"--cluster-above {self.cluster_above!r}: give a number of facilities, 0 or more")
         object.__setattr__(self, "counted_by", canonical_counted_by(self.counted_by))
 
 
@@ -305,6 +311,11 @@ def counting_organisations(facilities, national_figures):
     return sorted(tally, key=lambda organisation: (-tally[organisation], organisation is None, str(organisation)))
 
 
+def clustered(facilities, options):
+    """Whether the page groups nearby markers: asked for, and more facilities than ``cluster_above``."""
+    return options.cluster and len(facilities) > options.cluster_above
+
+
 def build_head(facilities, options):
     """The head of the payload: labels, options, headline figures and the draw columns (and a
     picture's caption: who counted)."""
@@ -322,8 +333,9 @@ def build_head(facilities, options):
         "national_others": others,
         "national_primary": primary,
         "national_series": national_points(facilities.attrs.get("national_totals") or [], primary),
-        "options": {"embed": options.embed, "cluster": options.cluster, "static": options.static, "tiles": options.tiles},
-        "style": {"colours": STATUS_COLOURS, "shapes": STATUS_SHAPES},
+        "options": {"embed": options.embed, "cluster": clustered(facilities, options), "static": options.static,
+                    "tiles": options.tiles},
+        "style": {"colours": STATUS_COLOURS, "shapes": STATUS_SHAPES, "groups": GROUP_COLOURS},
         "statuses": STATUS_ORDER,
         "fields": DETAIL_FIELDS,
         "columns": draw_columns(facilities),

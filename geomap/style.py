@@ -8,3 +8,6 @@ STATUS_SHAPES = {"open": "circle", "announced_closure": "square", "closed": "tri
 STATUS_ORDER = tuple(STATUS_COLOURS)
 #: KML icon colour per status, as aabbggrr (KML's byte order).
 STATUS_KML_COLOURS = {status: "ff" + rgb[5:7] + rgb[3:5] + rgb[1:3] for status, rgb in STATUS_COLOURS.items()}
+#: Cluster and stack markers (a ring of status colours around the count) and fan-out leader lines:
+#: dark text on a white disc (contrast ~19:1), a dark edge that sets the ring off any background.
+GROUP_COLOURS = {"edge": "#222222", "disc": "#FFFFFF", "text": "#111111", "leader": "#333333"}

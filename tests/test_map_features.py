@@ -60,7 +60,7 @@ def test_approximate_locations_are_dashed_and_said(offline_page, small_map):
 
 def test_search_finds_helicoide_and_opens_its_popup(offline_page, tmp_path):
     out = tmp_path / "map.html"
-    write_map(read_facilities(SMALL), out)  # clustered: search must reveal the marker
+    write_map(read_facilities(SMALL), out, MapOptions(cluster_above=0))  # clustered: search must reveal the marker
     page = offline_page.open(out)
     page.fill("#gm-search-input", "helicoide")
     page.click("#gm-search-results button[data-id=helicoide]")
@@ -75,7 +75,9 @@ def test_search_finds_helicoide_and_opens_its_popup(offline_page, tmp_path):
 def test_markers_have_alt_text_and_open_from_the_keyboard(offline_page, small_map):
     page = offline_page.open(small_map)
     marker = page.locator("button.gm-hotspot[data-id=helicoide]")  # over the canvas marker, for the keyboard
-    assert marker.get_attribute("aria-label") == "The Helicoide \u2014 Announced closure \u2014 65 detainees as of 2026-01, organisation not recorded"
+    # (drawn apart from La Tumba, ~2 px away at this zoom: its name says so)
+    assert marker.get_attribute("aria-label") == ("The Helicoide \u2014 Announced closure \u2014 65 detainees as of 2026-01, organisation not recorded. "
+                                                  "One of 2 facilities drawn around one point; its line leads to where it is placed: its exact site.")
     assert page.locator("button.gm-hotspot").count() == 4
     offline_page.hover_marker("tocoron")  # apart from the others
     assert page.inner_text(".leaflet-tooltip") == "Tocorón \u2014 Open \u2014 800 detainees as of 2026-01, organisation not recorded"
@@ -207,7 +209,7 @@ def test_keyboard_users_see_the_table_they_tab_into(offline_page, small_map):
 
 def test_clustered_map_toggles_and_reveals_without_rebuilding_the_table(offline_page, tmp_path):
     out = tmp_path / "map.html"
-    write_map(read_facilities(SMALL), out)  # clustered
+    write_map(read_facilities(SMALL), out, MapOptions(cluster_above=0))  # clustered
     page = offline_page.open(out)
     page.wait_for_selector("#gm-table[data-complete=true]", state="attached")
     page.uncheck(".gm-legend-row[data-status=announced_closure] input")
@@ -237,7 +239,7 @@ def test_one_status_clustered_map_becomes_ready_once(offline_page, tmp_path):
     for feature in data["features"]:
         feature["properties"].update(status="unknown", status_date=None, status_source=None)
     out = tmp_path / "map.html"
-    write_map(read_facilities(_write(tmp_path / "one.geojson", data)), out)
+    write_map(read_facilities(_write(tmp_path / "one.geojson", data)), out, MapOptions(cluster_above=0))  # clustered
     page = offline_page.open(out)
     page.uncheck(".gm-legend-row[data-status=unknown] input")
     page.check(".gm-legend-row[data-status=unknown] input")
@@ -253,19 +255,84 @@ def test_credits_name_the_base_map_only_when_there_is_one(offline_page, tmp_path
     assert "Natural Earth" in credits and "OpenStreetMap" not in credits
 
 
-def test_facilities_at_one_point_are_a_stack_that_lists_them(offline_page, tmp_path):
+# Fanned out: where a reader sees a facility and where its leader line starts (page pixels).
+FANNED = "() => geomapMap.items().filter(i => i.kind === 'facility' && i.from).map(i => [i.id, i.x, i.y, i.r, i.from.x, i.from.y])"
+# The alpha and darkness of the canvas pixel at page point (x, y).
+PIXEL = """([x, y]) => {
+    const canvas = geomapMap.layer._container, box = canvas.getBoundingClientRect(), ratio = canvas.width / box.width;
+    const d = canvas.getContext('2d').getImageData((x - box.left) * ratio, (y - box.top) * ratio, 1, 1).data;
+    return [d[3], d[0] + d[1] + d[2]];
+}"""
+# The heading of the open facility popup is ``name`` (a condition to wait on, never a time).
+POPUP_OF = "(name) => { const h = document.querySelector('.leaflet-popup-content .gm-popup:not(.gm-stack) h3'); return !!h && h.textContent === name; }"
+
+
+def _at_one_point(tmp_path, count, precision="locality"):
+    """SMALL with its first ``count`` facilities (copies past its 4) all placed at one town centre."""
     data = json.loads(SMALL.read_text("utf-8"))
+    while len(data["features"]) < count:
+        copy = json.loads(json.dumps(data["features"][1]))
+        copy["properties"].update(id=f"copy_{len(data['features'])}", name=f"Copy {len(data['features'])}", name_en=None)
+        data["features"].append(copy)
     same = data["features"][0]["geometry"]["coordinates"]
-    data["features"][1]["geometry"]["coordinates"] = list(same)  # e.g. two placed at one town centre
+    for feature in data["features"][:count]:
+        feature["geometry"]["coordinates"] = list(same)
+        feature["properties"]["location_precision"] = precision
+    return data, _write(tmp_path / "stacked.geojson", data)
+
+
+def test_facilities_at_one_point_fan_out_and_each_opens_its_own_popup(offline_page, tmp_path):
+    data, path = _at_one_point(tmp_path, 3)  # e.g. three placed at one town centre
     out = tmp_path / "map.html"
-    write_map(read_facilities(_write(tmp_path / "stacked.geojson", data)), out, MapOptions(cluster=False))
+    write_map(read_facilities(path), out, MapOptions(cluster=False))
+    page = offline_page.open(out)
+    assert not [item for item in offline_page.items() if item["kind"] == "stack"]
+    fanned = {id_: (x, y, r, fx, fy) for id_, x, y, r, fx, fy in page.evaluate(FANNED)}
+    names = {f["properties"]["id"]: f["properties"].get("name_en") or f["properties"]["name"] for f in data["features"]}
+    assert sorted(fanned) == sorted(f["properties"]["id"] for f in data["features"][:3])
+    points = list(fanned.values())
+    assert len({(round(fx), round(fy)) for _, _, _, fx, fy in points}) == 1  # every leader line starts at the shared point
+    for k, (x, y, r, fx, fy) in enumerate(points):
+        assert ((x - fx) ** 2 + (y - fy) ** 2) ** 0.5 > r + 2  # drawn clear of the point
+        for x2, y2, r2, _, _ in points[k + 1:]:
+            assert ((x - x2) ** 2 + (y - y2) ** 2) ** 0.5 >= r + r2  # and of each other
+        alpha, darkness = page.evaluate(PIXEL, [fx + (x - fx) * 0.45, fy + (y - fy) * 0.45])
+        assert alpha > 100 and darkness < 3 * 120  # the thin dark leader line
+    for id_ in fanned:
+        label = page.get_attribute(f"button.gm-hotspot[data-id={id_}]", "aria-label")
+        assert label.startswith(names[id_]) and "One of 3 facilities drawn around one point" in label
+        offline_page.click_marker(id_)  # where it is drawn now (an open popup may have panned the map)
+        page.wait_for_function(POPUP_OF, arg=names[id_])
+        text = page.inner_text(".leaflet-popup-content")
+        assert "the town centre (locality precision)" in text and "One of 3 facilities" in text
+        page.click(".leaflet-popup-close-button")  # the popup covers its neighbours in the circle
+        page.wait_for_selector(".leaflet-popup", state="detached")
+    offline_page.hover_marker(data["features"][0]["properties"]["id"])
+    page.wait_for_function("() => /locality precision/.test(document.querySelector('.leaflet-tooltip')?.textContent || '')")
+    assert offline_page.errors == []
+
+
+def test_a_stack_fans_out_in_a_clustered_map_once_the_cluster_splits(offline_page, tmp_path):
+    data, path = _at_one_point(tmp_path, 2)
+    out = tmp_path / "map.html"
+    write_map(read_facilities(path), out, MapOptions(cluster_above=0))  # clustered
+    page = offline_page.open(out)
+    page.evaluate("geomapMap.map.setView([10.4894, -66.9099], 14, {animate: false})")
+    assert sorted(id_ for id_, *_ in page.evaluate(FANNED)) == sorted(f["properties"]["id"] for f in data["features"][:2])
+
+
+def test_a_big_pile_at_one_point_stays_a_stack_that_lists_them(offline_page, tmp_path):
+    data, path = _at_one_point(tmp_path, 20)  # too many to fan out: one marker that lists them
+    out = tmp_path / "map.html"
+    write_map(read_facilities(path), out, MapOptions(cluster=False))
     page = offline_page.open(out)
     stacks = [item for item in offline_page.items() if item["kind"] == "stack"]
-    assert [stack["count"] for stack in stacks] == [2]  # drawn once, with its count, even unclustered
-    ids = sorted(f["properties"]["id"] for f in data["features"][:2])
+    assert [stack["count"] for stack in stacks] == [20]  # drawn once, with its count, even unclustered
     hotspot = page.locator("button.gm-hotspot-stack")
-    assert hotspot.get_attribute("aria-label") == "2 facilities at the same point: list them"
+    assert hotspot.get_attribute("aria-label").startswith("20 facilities at the same point: 18 open, 1 announced closure")
     page.mouse.click(stacks[0]["x"], stacks[0]["y"])
+    page.wait_for_selector(".gm-stack-list button")
+    ids = sorted(f["properties"]["id"] for f in data["features"][:20])
     listed = page.eval_on_selector_all(".gm-stack-list button", "bs => bs.map(b => b.dataset.id)")
     assert sorted(listed) == ids
     page.click(f".gm-stack-list button[data-id={ids[0]}]")
@@ -275,7 +342,7 @@ def test_facilities_at_one_point_are_a_stack_that_lists_them(offline_page, tmp_p
 
 def test_clicking_a_cluster_zooms_in_until_it_splits(offline_page, tmp_path):
     out = tmp_path / "map.html"
-    write_map(read_facilities(SMALL), out)  # clustered
+    write_map(read_facilities(SMALL), out, MapOptions(cluster_above=0))  # clustered
     page = offline_page.open(out)
     page.evaluate("geomapMap.map.setZoom(3, {animate: false})")
     clusters = [item for item in offline_page.items() if item["kind"] == "cluster"]
@@ -312,7 +379,7 @@ def test_keyboard_reaches_only_markers_on_screen(offline_page, small_map):
 
 def test_a_cluster_opened_from_the_keyboard_keeps_the_focus_on_the_map(offline_page, tmp_path):
     out = tmp_path / "map.html"
-    write_map(read_facilities(SMALL), out)  # clustered
+    write_map(read_facilities(SMALL), out, MapOptions(cluster_above=0))  # clustered
     page = offline_page.open(out)
     page.evaluate("geomapMap.map.setZoom(6, {animate: false})")
     zoom = page.evaluate("geomapMap.map.getZoom()")

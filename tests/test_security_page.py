@@ -7,6 +7,7 @@ import json
 import re
 from html.parser import HTMLParser
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -298,7 +299,9 @@ def _rlo_map(tmp_path):
     first = facilities.index[0]  # helicoide; past validation, straight to render
     for column, value in DATA_WITH_OVERRIDES.items():
         facilities.loc[first, column] = value
-    facilities.loc[facilities.index[1], "geometry"] = facilities.geometry.iloc[0]  # la_tumba at the same point: a stack
+    facilities.loc[facilities.index[1], "geometry"] = facilities.geometry.iloc[0]  # la_tumba at the same point,
+    copies = facilities.iloc[[1] * 16].assign(id=[f"copy_{k}" for k in range(16)])  # with copies: a pile listed, not fanned
+    facilities = pd.concat([facilities, copies], ignore_index=True)
     out = tmp_path / "map.html"
     write_map(facilities, out, MapOptions(cluster=False, title="Title" + RLO, subtitle="Sub" + RLO))
     return out

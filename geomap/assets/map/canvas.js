@@ -1,6 +1,6 @@
 /* canvas: one canvas stamps every marker in view from pre-drawn sprites; marker shapes and sizes. */
 var MAX_RADIUS = 26, MIN_RADIUS = 5, NO_COUNT_RADIUS = 6;
-var HIT_SLOP = 2;
+var HIT_SLOP = 2, HOLLOW_BAND = 3;
 
 // Marker shapes: equal area for equal counts, whatever the shape.
 function shapePoints(shape, p, r) {
@@ -17,15 +17,53 @@ function rgba(hex, alpha) {
   return "rgba(" + (n >> 16) + "," + ((n >> 8) & 255) + "," + (n & 255) + "," + alpha + ")";
 }
 
+// A cluster or stack: its count on a white disc inside a ring of its status colours, each status
+// present given at least MIN_SHARE of the ring, so even one facility of a status shows.
+var MIN_SHARE = 0.35; // radians, ~20 degrees
+var GROUP_COLOURS; // from the payload (geomap/style.py)
+
+function ringShares(mix, total) {
+  var full = 2 * Math.PI, small = mix.filter(function (n) { return n > 0 && full * n / total < MIN_SHARE; }).length;
+  var rest = total - mix.reduce(function (sum, n) { return full * n / total < MIN_SHARE ? sum + n : sum; }, 0);
+  return mix.map(function (n) {
+    if (!n) return 0;
+    return full * n / total < MIN_SHARE ? MIN_SHARE : (full - small * MIN_SHARE) * n / rest;
+  });
+}
+
 View.prototype.drawGroup = function (ctx, item) {
-  ctx.beginPath(); ctx.arc(item.x, item.y, item.r + 1.5, 0, 2 * Math.PI);
-  ctx.fillStyle = "#222"; ctx.fill();
-  ctx.beginPath(); ctx.arc(item.x, item.y, item.r, 0, 2 * Math.PI);
-  ctx.fillStyle = "#fff"; ctx.fill();
-  ctx.beginPath(); ctx.arc(item.x, item.y, item.r - 2, 0, 2 * Math.PI);
-  ctx.fillStyle = "rgba(40,40,40,0.85)"; ctx.fill();
-  ctx.fillStyle = "#fff";
-  ctx.fillText(item.count < 10000 ? groupDigits(item.count, this.locale) : Math.round(item.count / 1000) + "k", item.x, item.y + 0.5);
+  var x = item.x, y = item.y, r = item.r, inner = r - (r >= 22 ? 7 : 5), angle = -Math.PI / 2;
+  ctx.beginPath(); ctx.arc(x, y, r + 1.5, 0, 2 * Math.PI);
+  ctx.fillStyle = GROUP_COLOURS.edge; ctx.fill();
+  var shares = ringShares(item.mix, item.count), edges = [];
+  shares.forEach(function (share, k) {
+    if (!share) return;
+    ctx.beginPath(); ctx.moveTo(x, y); ctx.arc(x, y, r, angle, angle + share); ctx.closePath();
+    ctx.fillStyle = COLOURS[STATUS_ORDER[k]]; ctx.fill();
+    angle += share; edges.push(angle);
+  });
+  if (edges.length > 1) { // a white hairline between neighbouring colours (two oranges stay apart)
+    ctx.beginPath();
+    edges.forEach(function (a) { ctx.moveTo(x + inner * Math.cos(a), y + inner * Math.sin(a)); ctx.lineTo(x + r * Math.cos(a), y + r * Math.sin(a)); });
+    ctx.lineWidth = 1; ctx.strokeStyle = GROUP_COLOURS.disc; ctx.stroke();
+  }
+  ctx.beginPath(); ctx.arc(x, y, inner, 0, 2 * Math.PI);
+  ctx.fillStyle = GROUP_COLOURS.disc; ctx.fill();
+  ctx.lineWidth = 1; ctx.strokeStyle = GROUP_COLOURS.edge; ctx.stroke();
+  ctx.fillStyle = GROUP_COLOURS.text;
+  ctx.fillText(item.count < 10000 ? groupDigits(item.count, this.locale) : Math.round(item.count / 1000) + "k", x, y + 0.5);
+};
+
+// Leader lines from where fanned-out facilities are placed to where they are drawn, and a dot at each such point.
+View.prototype.drawLeaders = function (ctx, items) {
+  var fanned = items.filter(function (item) { return item.from; });
+  if (!fanned.length) return;
+  ctx.beginPath();
+  fanned.forEach(function (item) { ctx.moveTo(item.from.x, item.from.y); ctx.lineTo(item.x, item.y); });
+  ctx.lineWidth = 1.25; ctx.strokeStyle = GROUP_COLOURS.leader; ctx.setLineDash([]); ctx.stroke();
+  ctx.beginPath();
+  fanned.forEach(function (item) { ctx.moveTo(item.from.x + 2, item.from.y); ctx.arc(item.from.x, item.from.y, 2, 0, 2 * Math.PI); });
+  ctx.fillStyle = GROUP_COLOURS.leader; ctx.fill();
 };
 
 // Trace one facility's shape as the current path.
@@ -49,6 +87,16 @@ View.prototype.paint = function (ctx, i) {
   ctx.stroke();
 };
 
+// A hollow marker's status: a solid band of its colour just inside its outline (a faint fill
+// alone leaves its status unreadable at a glance).
+View.prototype.band = function (ctx, item) {
+  ctx.beginPath();
+  this.trace(ctx, { i: item.i, x: item.x, y: item.y, r: item.r - HOLLOW_BAND / 2 - 0.5 });
+  ctx.lineWidth = HOLLOW_BAND; ctx.setLineDash([]);
+  ctx.strokeStyle = COLOURS[STATUS_ORDER[this.facilities.status[item.i]]]; ctx.stroke();
+  ctx.strokeStyle = "#222";
+};
+
 // Each facility is stamped from a small pre-drawn image of its style and size: 100k shapes
 // filled and stroked one by one take seconds on a software canvas, stamps a fraction of that.
 View.prototype.sprite = function (i, r) {
@@ -63,6 +111,7 @@ View.prototype.sprite = function (i, r) {
   ctx.beginPath();
   this.trace(ctx, { i: i, x: half, y: half, r: r });
   this.paint(ctx, i);
+  if (fac.detainees[i] === null) this.band(ctx, { i: i, x: half, y: half, r: r });
   return (this.sprites[key] = { canvas: canvas, half: half });
 };
 
@@ -70,6 +119,7 @@ View.prototype.draw = function (ctx, items) {
   for (var k = 0; k < items.length; k++) {
     var item = items[k];
     if (item.kind !== "facility") { this.drawGroup(ctx, item); continue; }
+    if (k === 0 || items[k - 1].kind !== "facility") this.drawLeaders(ctx, items); // over the groups, under the markers
     var sprite = this.sprite(item.i, item.r);
     ctx.drawImage(sprite.canvas, Math.round(item.x - sprite.half), Math.round(item.y - sprite.half), 2 * sprite.half, 2 * sprite.half);
   }

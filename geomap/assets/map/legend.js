@@ -52,21 +52,30 @@ function symbol(status, r, dashed, neutral, hollow) {
   var ns = "http://www.w3.org/2000/svg";
   var svg = document.createElementNS(ns, "svg");
   svg.setAttribute("width", size); svg.setAttribute("height", size); svg.setAttribute("aria-hidden", "true");
-  var shape = SHAPES[status], node;
-  if (neutral) shape = "circle";
-  if (shape === "circle") {
-    node = document.createElementNS(ns, "circle");
-    node.setAttribute("cx", c); node.setAttribute("cy", c); node.setAttribute("r", r);
-  } else {
-    node = document.createElementNS(ns, "path");
-    node.setAttribute("d", "M" + shapePoints(shape, { x: c, y: c }, r).map(function (q) { return q.join(","); }).join("L") + "z");
+  var shape = neutral ? "circle" : SHAPES[status], colour = neutral ? "#9a9a9a" : COLOURS[status];
+  function outline(radius) {
+    var node;
+    if (shape === "circle") {
+      node = document.createElementNS(ns, "circle");
+      node.setAttribute("cx", c); node.setAttribute("cy", c); node.setAttribute("r", radius);
+    } else {
+      node = document.createElementNS(ns, "path");
+      node.setAttribute("d", "M" + shapePoints(shape, { x: c, y: c }, radius).map(function (q) { return q.join(","); }).join("L") + "z");
+    }
+    return node;
   }
-  node.setAttribute("fill", neutral ? "#9a9a9a" : COLOURS[status]);
+  var node = outline(r);
+  node.setAttribute("fill", colour);
   node.setAttribute("fill-opacity", hollow ? "0.15" : "0.75");
   node.setAttribute("stroke", "#222");
   node.setAttribute("stroke-width", dashed ? "2" : "1");
   if (dashed) node.setAttribute("stroke-dasharray", "3 2");
   svg.appendChild(node);
+  if (hollow) { // the band of colour inside a hollow marker's outline, as on the map (canvas.js band)
+    var band = outline(r - HOLLOW_BAND / 2 - 0.5);
+    band.setAttribute("fill", "none"); band.setAttribute("stroke", colour); band.setAttribute("stroke-width", HOLLOW_BAND);
+    svg.appendChild(band);
+  }
   return svg;
 }
 

@@ -14,7 +14,7 @@ function render(map, ids) {
 // The payload's columns, indexed for drawing (gm.data, t, facilities, view and what the controls show).
 function indexData(gm) {
   var data = JSON.parse(document.getElementById(gm.ids.data).textContent), t = data.labels;
-  SHAPES = data.style.shapes; COLOURS = data.style.colours; STATUS_ORDER = data.statuses;
+  SHAPES = data.style.shapes; COLOURS = data.style.colours; GROUP_COLOURS = data.style.groups; STATUS_ORDER = data.statuses;
   t.lang = data.lang; t.locale = data.lang === "es" ? "es-VE" : "en-US";
   document.title = data.title;
   if (data.options.embed) document.body.classList.add("gm-embed");
@@ -59,7 +59,7 @@ function drawMarkers(gm) {
   layer.addTo(map);
   performance.mark("geomap:drawn");
   window.geomapMap = {
-    map: map, layer: layer, view: gm.view, facilities: facilities, reveal: gm.reveal,
+    map: map, layer: layer, view: gm.view, facilities: facilities, reveal: gm.reveal, statuses: STATUS_ORDER,
     items: function () { return drawnItems(map, layer, facilities); }
   };
   document.documentElement.setAttribute("data-geomap-drawn", "true");
@@ -68,10 +68,11 @@ function drawMarkers(gm) {
 // What ``layer`` has drawn on ``map``, in page pixels (tests and benchmarks read it; ids once the page is parsed).
 function drawnItems(map, layer, facilities) {
   var origin = map.getContainer().getBoundingClientRect();
+  function page(x, y) { var c = map.layerPointToContainerPoint([x, y]); return { x: origin.left + c.x, y: origin.top + c.y }; }
   return layer.drawn.map(function (item) {
-    var c = map.layerPointToContainerPoint([item.x, item.y]), f = item.kind === "facility" ? facilities.get(item.i) : null;
+    var c = page(item.x, item.y), f = item.kind === "facility" ? facilities.get(item.i) : null;
     return { kind: item.kind, id: f && f.id, count: item.kind === "facility" ? 1 : item.count, r: item.r,
-             x: origin.left + c.x, y: origin.top + c.y, status: f && f.status,
+             x: c.x, y: c.y, status: f && f.status, from: item.from ? page(item.from.x, item.from.y) : null, fan: item.fan || null,
              hollow: !!f && facilities.detainees[item.i] === null, dashed: !!f && facilities.approximate[item.i] === 1 };
   });
 }

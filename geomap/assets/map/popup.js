@@ -69,12 +69,20 @@ function popups(gm) {
   var tooltip = L.tooltip({ direction: "top" });
 
   function describe(item) {
-    if (item.kind === "cluster") return fill(t.cluster, item.count, t);
-    if (item.kind === "stack") return fill(t.stack, item.count, t);
-    return altText(facilities.get(item.i), t);
+    if (item.kind !== "facility") return fill(t[item.kind], item.count, t).replace("{mix}", mixText(item.mix, t));
+    var f = facilities.get(item.i);
+    return altText(f, t) + (item.fan ? ". " + fannedText(f, item, t) : "");
   }
   function tooltipContent(item) {
-    return item.kind === "facility" ? altNodes(facilities.get(item.i), t, "span") : el("span", null, describe(item));
+    if (item.kind !== "facility") return el("span", null, describe(item));
+    var f = facilities.get(item.i), box = altNodes(f, t, "span");
+    if (item.fan) { box.appendChild(el("br")); box.appendChild(el("span", { "class": "gm-small" }, fannedText(f, item, t))); }
+    return box;
+  }
+  // Where facility i is drawn now (fanned out from its point, or on it), or null when it is not drawn on its own.
+  function drawnFacility(i) {
+    for (var k = 0; k < layer.drawn.length; k++) if (layer.drawn[k].kind === "facility" && layer.drawn[k].i === i) return layer.drawn[k];
+    return null;
   }
   // A popup opened from the keyboard takes the focus, and gives it back to its marker when closed.
   function focusPopup() {
@@ -90,7 +98,9 @@ function popups(gm) {
   });
   function openFacility(i) {
     whenParsed(function () {
-      popup.setLatLng([facilities.lat[i], facilities.lon[i]]).setContent(popupContent(facilities.get(i), t, gm.shownAsOf || gm.data.as_of)).openOn(map);
+      var f = facilities.get(i), box = popupContent(f, t, gm.shownAsOf || gm.data.as_of), item = drawnFacility(i);
+      if (item && item.fan) box.insertBefore(el("p", { "class": "gm-fanned gm-small" }, fannedText(f, item, t)), box.querySelector("dl"));
+      popup.setLatLng(item ? [item.lat, item.lon] : [facilities.lat[i], facilities.lon[i]]).setContent(box).openOn(map);
       focusPopup();
     });
   }

@@ -19,8 +19,38 @@ function timeControl(dates, builtAsOf, t, showDate) {
     pending = setTimeout(function () { whenParsed(function () { showDate(stop); }); }, 120); // once the slider rests
   });
   say(last);
-  box.appendChild(label); box.appendChild(input);
+  box.appendChild(label); box.appendChild(input); box.appendChild(timeScale(dates, builtAsOf));
   return box;
+}
+
+// Under the slider: its first and last month at the ends and a tick at each new year, labelled
+// where there is room (stops are dates of change, not evenly spaced days, so years can crowd).
+// Hidden from screen readers: the slider's value text says the date.
+function timeScale(dates, builtAsOf) {
+  var scale = el("div", { "class": "gm-timeline-scale", "aria-hidden": "true" }), last = dates.length - 1;
+  // The thumb's centre runs from half a thumb in from the left to half a thumb in from the right.
+  function at(stop) { return "calc(var(--gm-thumb) / 2 + (100% - var(--gm-thumb)) * " + (stop / last) + ")"; }
+  var labels = [el("span", { "data-label": "start" }, dates[0].slice(0, 7)), el("span", { "data-label": "end" }, (builtAsOf || dates[last]).slice(0, 7))];
+  for (var k = 1; k <= last; k++) {
+    if (dates[k].slice(0, 4) === dates[k - 1].slice(0, 4)) continue;
+    var tick = el("span", { "class": "gm-timeline-tick" }), year = el("span", { "data-label": "year" }, dates[k].slice(0, 4));
+    tick.style.left = year.style.left = at(k);
+    scale.appendChild(tick); labels.push(year);
+  }
+  labels.forEach(function (label) { scale.appendChild(label); });
+  // A label that would touch one placed before it (the ends first) is hidden, again whenever the scale's width changes.
+  function space() {
+    var placed = [];
+    labels.forEach(function (label) {
+      label.classList.remove("gm-crowded");
+      var r = label.getBoundingClientRect();
+      if (!r.width) return;
+      if (placed.some(function (p) { return r.left < p.right + 4 && p.left < r.right + 4; })) label.classList.add("gm-crowded");
+      else placed.push(r);
+    });
+  }
+  if (window.ResizeObserver) new ResizeObserver(space).observe(scale);
+  return scale;
 }
 
 // showDate(stop): the map, legend, headline, popups and table as they stood at a date.
