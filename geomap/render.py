@@ -124,9 +124,10 @@ def minified_css(text):
     return rcssmin.cssmin(text)
 
 
-def minified_js(text):
-    """A script without its comments and spaces (rjsmin: names untouched, so it runs as written)."""
-    return rjsmin.jsmin(text)
+def minified_js(text, keep_licence=False):
+    """A script without its comments and spaces (rjsmin: names untouched, so it runs as written);
+    ``keep_licence`` keeps the ``/*! ... */`` comments a vendored file's licence asks for."""
+    return rjsmin.jsmin(text, keep_bang_comments=keep_licence)
 
 
 def _script_safe(text):
@@ -166,7 +167,8 @@ def _head_assets(cdn):
         if cdn:
             parts.append(f'<script src="{entry["cdn"]}" integrity="{entry["integrity"]}" crossorigin="anonymous"></script>')
         else:
-            parts.append(f"<script>/* {package} {entry['version']} */\n{_vendor_text(package, name)}</script>")
+            # minified as inlined (licence comments kept): leaflet.fullscreen ships unminified
+            parts.append(f"<script>/* {package} {entry['version']} */\n{minified_js(_vendor_text(package, name), keep_licence=True)}</script>")
     parts.append(f"<script>{page_script()}</script>")
     return "\n".join(parts)
 

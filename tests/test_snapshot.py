@@ -184,10 +184,17 @@ def test_the_inset_shows_each_caracas_facility_in_its_colour(browser, open_at, p
     for facility in caracas.itertuples():
         assert facility.id in drawn, f"{facility.id} is not drawn on its own in the inset"
         item = drawn[facility.id]
-        alpha = 0.15 if item["hollow"] else 0.75
-        pixel = image.getpixel((round(item["x"]), round(item["y"])))
         background = _background(image, item["x"], item["y"], item["r"])
-        error = {status: _distance(pixel, _expected(background, colour, alpha)) for status, colour in STATUS_COLOURS.items()}
+        # a marker with a count is filled with its colour; a hollow one (no count) shows it in a
+        # solid band inside its outline: the best-matching pixel on the ray to its right edge
+        if item["hollow"]:
+            ray = [(round(item["x"]) + dx, round(item["y"])) for dx in range(1, round(item["r"]))]
+        else:
+            ray = [(round(item["x"]), round(item["y"]))]
+        alpha = 1.0 if item["hollow"] else 0.75
+        errors = [(pixel, {status: _distance(pixel, _expected(background, colour, alpha))
+                           for status, colour in STATUS_COLOURS.items()}) for pixel in map(image.getpixel, ray)]
+        pixel, error = min(errors, key=lambda found: found[1][facility.status])
         assert error[facility.status] <= 12, (facility.id, pixel, error)
         assert min(error, key=error.get) == facility.status, (facility.id, pixel, error)
 
