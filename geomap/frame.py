@@ -249,6 +249,7 @@ def from_features(features, checker=None):
     (:mod:`geomap.fastcheck`: over the Arrow columns, then one by one for any feature they flag),
     ``checker.problems`` as ``checker.check`` would list them; features may then be anything.
     """
+    features = iter(features)  # a list too: islice of a list would start again at its head each batch
     batches = iter(lambda: list(itertools.islice(features, BATCH_SIZE)), [])
     if checker is None:
         pairs = ([(feature.get("properties") or {}, feature.get("geometry")) for feature in batch] for batch in batches)

@@ -175,3 +175,12 @@ def test_stdin_is_streamed_too(tmp_path):
     assert result.exit_code == 0, result.output
     broken = CliRunner().invoke(main, ["validate", "-"], input=text[:-5])
     assert broken.exit_code == 1 and "-: not valid JSON: line 1" in broken.output
+
+
+def test_from_features_takes_a_list_as_well_as_an_iterator():
+    from geomap import frame as frames
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-66.9, 10.5]},
+               "properties": {"id": "a", "name": "A", "country": "VE"}}
+    features = [dict(feature, properties=dict(feature["properties"], id=f"f{k}")) for k in range(frames.BATCH_SIZE + 3)]
+    assert len(frames.from_features(features)) == len(features)
+    assert len(frames.from_features(iter(features))) == len(features)
