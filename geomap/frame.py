@@ -282,6 +282,14 @@ def from_records(records, geometries):
     return _build(iter(lambda: list(itertools.islice(pairs, BATCH_SIZE)), []), list)
 
 
+def _encodable(name):
+    try:
+        name.encode("utf-8")
+    except (UnicodeEncodeError, AttributeError):
+        return False
+    return True
+
+
 def _build(batches, to_geometries, null_lists_empty=False, check=None):
     """The frame from batches of ``(properties, geometry)`` pairs, converted to columns one batch at a time.
 
@@ -294,7 +302,9 @@ def _build(batches, to_geometries, null_lists_empty=False, check=None):
         for batch in batches:
             records = [record for record, _ in batch]
             geometries.extend(to_geometries([geometry for _, geometry in batch]))
-            new = dict.fromkeys(key for record in records for key in record if key not in chunks and key != "geometry")
+            # a name with a lone surrogate ("\\ud800" in the JSON) cannot be a column: no output could write it
+            new = dict.fromkeys(key for record in records for key in record
+                                if key not in chunks and key != "geometry" and _encodable(key))
             for column in [*chunks, *new]:
                 default = [] if column in LIST_FIELDS else None
                 values = [record.get(column, default) for record in records]

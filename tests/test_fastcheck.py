@@ -86,7 +86,10 @@ def _deep(levels):
 @st.composite
 def mutation(draw, features):
     """Change one thing of one feature of ``features`` (in place), the way broken files are broken."""
-    index = draw(st.integers(0, len(features) - 1))
+    whole = [k for k, feature in enumerate(features) if isinstance(feature, dict) and isinstance(feature.get("properties"), dict)]
+    if not whole:  # every feature already replaced by something that is not one
+        return
+    index = draw(st.sampled_from(whole))
     feature = features[index]
     properties = feature["properties"]
     kind = draw(st.sampled_from(["set", "delete", "extra", "nested", "geometry", "duplicate", "feature", "deep"]))
@@ -111,7 +114,7 @@ def mutation(draw, features):
     elif kind == "geometry":
         feature["geometry"] = draw(GEOMETRY)
     elif kind == "duplicate":
-        properties["id"] = features[draw(st.integers(0, len(features) - 1))]["properties"].get("id")
+        properties["id"] = features[draw(st.sampled_from(whole))]["properties"].get("id")
     elif kind == "feature":
         features[index] = draw(st.sampled_from([None, [], "feature", {"type": "Feature", "properties": None},
                                                 {"type": "Thing", "properties": {}}, {**feature, "properties": []}]))
