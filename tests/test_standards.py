@@ -163,6 +163,16 @@ _ON_OPAQUE_PANEL = r"""(selector) => {
   }
   return false;
 }"""
+# The contrast ratio (WCAG 2.1) of a city label's text on its own opaque background; null for other elements.
+_LABEL_CONTRAST = r"""(selector) => {
+  const node = document.querySelector(selector), label = node && node.closest('.gm-city-name');
+  if (!label) return null;
+  const rgb = (text) => text.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
+  const lum = (c) => { const [r, g, b] = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+                        return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const a = lum(rgb(getComputedStyle(label).color)), b = lum(rgb(getComputedStyle(label).backgroundColor));
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
 # Whether an element outside the open popup lies partly under it (covered: nothing to read there).
 _UNDER_POPUP = """(selector) => {
   const node = document.querySelector(selector), popup = document.querySelector('.leaflet-popup-content-wrapper');
@@ -218,7 +228,10 @@ def test_axe_finds_no_violation(browser, pages, name, size):
                        and not page.evaluate(_UNDER_POPUP, json.loads(key[1])[0])}
             translucent = [target for _, target in beneath if not page.evaluate(_ON_OPAQUE_PANEL, json.loads(target)[0])]
             assert translucent == [], f"{name} {size} {state}: text on a translucent panel, or on none"
-            violations, left = _colours_over_hidden_layers(page, beneath)
+            # a city's name is its own opaque label (checked above): its contrast is its colours'
+            labels = {key for key in beneath if page.evaluate(_LABEL_CONTRAST, json.loads(key[1])[0]) is not None}
+            assert all(page.evaluate(_LABEL_CONTRAST, json.loads(key[1])[0]) >= 4.5 for key in labels), labels
+            violations, left = _colours_over_hidden_layers(page, beneath - labels)
             assert violations == [] and left == set(), f"{name} {size} {state}"
         assert offline.errors == []
     finally:
