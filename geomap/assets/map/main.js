@@ -34,7 +34,7 @@ function indexData(gm) {
   }
   var scale = sizeScale(max);
   L.extend(gm, { data: data, t: t, facilities: facilities, statusCounts: statusCounts, scale: scale,
-                 bounds: n ? L.latLngBounds([south, west], [north, east]) : null,
+                 bounds: n ? L.latLngBounds([south, west], [north, east]).pad(0.05) : null, // the data's view
                  view: new View(facilities, data.options.cluster, scale, t.locale) });
   performance.mark("geomap:indexed");
 }
@@ -54,7 +54,7 @@ function setUpParts(gm) {
 function drawMarkers(gm) {
   var map = gm.map, layer = gm.layer, facilities = gm.facilities;
   // Frame the data first, without animation, so the markers are drawn once, for the final view.
-  if (gm.bounds) map.fitBounds(gm.framed = gm.bounds.pad(0.05), L.extend(fitPadding(map), { animate: false }));
+  if (gm.bounds) map.fitBounds(gm.bounds, L.extend(fitPadding(map), { animate: false }));
   else map.setView([0, 0], 2, { animate: false });
   layer.addTo(map);
   performance.mark("geomap:drawn");
@@ -83,7 +83,7 @@ function afterFirstPaint(gm) {
   var map = gm.map, layer = gm.layer;
   var parts = gm.data.options.static ? [function (next) {
     if (!gm.bounds) return next();
-    inset(gm, gm.framed, gm.based, function (shown) {
+    inset(gm, gm.bounds, gm.based, function (shown) {
       window.geomapMap.inset = shown && { items: function () { return drawnItems(shown.map, shown.layer, gm.facilities); } };
       next();
     });
