@@ -269,7 +269,7 @@ def test_facilities_at_one_point_are_a_stack_that_lists_them(offline_page, tmp_p
     listed = page.eval_on_selector_all(".gm-stack-list button", "bs => bs.map(b => b.dataset.id)")
     assert sorted(listed) == ids
     page.click(f".gm-stack-list button[data-id={ids[0]}]")
-    page.wait_for_selector(".leaflet-popup-content .gm-popup:not(.gm-stack) h3")  # the facility's own popup
+    page.wait_for_selector(".leaflet-popup-content .gm-popup:not(.gm-stack) h2")  # the facility's own popup
     assert page.locator(".gm-stack-list").count() == 0  # the facility's own popup replaced the list
 
 

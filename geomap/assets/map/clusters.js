@@ -76,8 +76,9 @@ View.prototype.items = function (map, bounds) {
   return items.sort(function (a, b) { return (a.kind === "facility") - (b.kind === "facility") || b.r - a.r; });
 };
 
-// Bring one facility on screen, out of any cluster, then open its popup.
-function reveal(gm, i, keepClosed) {
+// Bring one facility on screen, out of any cluster, then open its popup (which takes the focus,
+// and gives it back to ``returnTo`` when closed, if given).
+function reveal(gm, i, keepClosed, returnTo) {
   var map = gm.map, facilities = gm.facilities, view = gm.view;
   var s = STATUS_ORDER[facilities.status[i]];
   if (!view.shown[facilities.status[i]]) {
@@ -93,5 +94,7 @@ function reveal(gm, i, keepClosed) {
     })) zoom++;
   }
   map.setView([facilities.lat[i], facilities.lon[i]], Math.min(zoom, map.getMaxZoom()), { animate: false });
-  if (!keepClosed) gm.openFacility(i);
+  if (keepClosed) return;
+  gm.returnFocus = returnTo || null;
+  gm.openFacility(i);
 }

@@ -27,7 +27,7 @@ function render(map, ids) {
   var layer = new FacilityLayer(view);
   var gm = { map: map, ids: ids, data: data, t: t, facilities: facilities, view: view, layer: layer,
             returnFocus: null, table: null };
-  gm.reveal = function (i, keepClosed) { reveal(gm, i, keepClosed); };
+  gm.reveal = function (i, keepClosed, returnTo) { reveal(gm, i, keepClosed, returnTo); };
   popups(gm);
   hotspots(gm);
   controls(gm, statusCounts, scale);
