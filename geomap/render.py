@@ -59,7 +59,7 @@ _SCRIPTS = [("leaflet", "leaflet.js"), ("supercluster", "supercluster.min.js"),
             ("leaflet.fullscreen", "Control.FullScreen.umd.js")]
 #: The page's own script: the parts of the map under ``assets/map/``, in this order (README "Layout").
 PAGE_SCRIPTS = ("core", "inflate", "schedule", "canvas", "clusters", "charts", "popup", "legend", "search", "table",
-                "timeline", "headline", "keyboard", "layout", "basemap", "snapshot", "main")
+                "timeline", "headline", "keyboard", "layout", "arrange", "basemap", "snapshot", "main")
 _DATA_ID, _BASEMAP_ID = "gm-data", "gm-basemap"
 
 

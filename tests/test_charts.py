@@ -145,7 +145,7 @@ def test_el_helicoides_popup_has_a_sparkline_of_its_dated_attributed_figures(off
     assert page.get_attribute(sparkline, "role") == "img" and page.get_attribute(sparkline, "aria-label")
     # a facility with one figure gets none
     offline_page.reveal("zona7_boleita")
-    page.wait_for_selector(".leaflet-popup-content .gm-popup h3:has-text('Zone 7')")
+    page.wait_for_selector(".leaflet-popup-content .gm-popup h2:has-text('Zone 7')")
     assert page.query_selector(sparkline) is None
     assert offline_page.errors == []
 

@@ -264,7 +264,7 @@ PIXEL = """([x, y]) => {
     return [d[3], d[0] + d[1] + d[2]];
 }"""
 # The heading of the open facility popup is ``name`` (a condition to wait on, never a time).
-POPUP_OF = "(name) => { const h = document.querySelector('.leaflet-popup-content .gm-popup:not(.gm-stack) h3'); return !!h && h.textContent === name; }"
+POPUP_OF = "(name) => { const h = document.querySelector('.leaflet-popup-content .gm-popup:not(.gm-stack) h2'); return !!h && h.textContent === name; }"
 
 
 def _at_one_point(tmp_path, count, precision="locality"):
@@ -336,7 +336,7 @@ def test_a_big_pile_at_one_point_stays_a_stack_that_lists_them(offline_page, tmp
     listed = page.eval_on_selector_all(".gm-stack-list button", "bs => bs.map(b => b.dataset.id)")
     assert sorted(listed) == ids
     page.click(f".gm-stack-list button[data-id={ids[0]}]")
-    page.wait_for_selector(".leaflet-popup-content .gm-popup:not(.gm-stack) h3")  # the facility's own popup
+    page.wait_for_selector(".leaflet-popup-content .gm-popup:not(.gm-stack) h2")  # the facility's own popup
     assert page.locator(".gm-stack-list").count() == 0  # the facility's own popup replaced the list
 
 
@@ -405,13 +405,14 @@ def test_escape_closes_the_popup_with_one_listener_however_often_it_opened(offli
 
 
 def _page_state(page):
-    """What a reader sees of the data: headline date and total, legend counts, El Helicoide's popup."""
+    """What a reader sees of the data: headline date and total, legend counts, El Helicoide's popup
+    (opened last: the controls it lies on are hidden while it is open)."""
+    seen = {"headline": page.inner_text(".gm-meta") + " | " + page.inner_text(".gm-national"),
+            "legend": page.eval_on_selector_all(".gm-legend-row[data-status]",
+                                                "rows => rows.map(r => r.dataset.status + ' ' + r.innerText.trim())")}
     page.evaluate("geomapMap.reveal(geomapMap.facilities.find('helicoide'))")
     popup = page.inner_text(".leaflet-popup-content .gm-popup dl")
-    return {"headline": page.inner_text(".gm-meta") + " | " + page.inner_text(".gm-national"),
-            "legend": page.eval_on_selector_all(".gm-legend-row[data-status]",
-                                                "rows => rows.map(r => r.dataset.status + ' ' + r.innerText.trim())"),
-            "popup": popup.split("OPERATOR")[0],
+    return {**seen, "popup": popup.split("OPERATOR")[0],
             "links": page.eval_on_selector_all(".leaflet-popup-content .gm-popup dd a", "links => links.map(a => a.href)")}
 
 

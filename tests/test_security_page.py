@@ -165,10 +165,10 @@ def _use_the_map(watched, page):
     watched.hover_marker("helicoide")  # before the popup pans the map
     page.wait_for_selector(".leaflet-tooltip")
     watched.click_marker("helicoide")
-    assert "Helicoide" in page.wait_for_selector(".leaflet-popup-content .gm-popup h3").inner_text()
+    assert "Helicoide" in page.wait_for_selector(".leaflet-popup-content .gm-popup h2").inner_text()
     page.fill("#gm-search-input", "tocor")
     page.click("#gm-search-results button[data-id=tocoron]")
-    page.wait_for_selector(".leaflet-popup-content .gm-popup h3:has-text('Tocor')")
+    page.wait_for_selector(".leaflet-popup-content .gm-popup h2:has-text('Tocor')")
     page.focus("#gm-table button.gm-table-show")
     page.keyboard.press("Enter")
     page.wait_for_selector(".leaflet-popup-content .gm-popup")
@@ -344,7 +344,7 @@ def test_an_unclosed_override_in_the_data_stays_inside_its_own_isolate(offline_p
     assert page.evaluate(LEFT_OF, [button, "Announced", "detainees"])  # the name, then status and count, in order
     assert page.evaluate(ISOLATES, button) == [["isolate", "abc" + RLO]]
     button.click()
-    page.wait_for_selector(".leaflet-popup-content .gm-popup:not(.gm-stack) h3")
+    page.wait_for_selector(".leaflet-popup-content .gm-popup:not(.gm-stack) h2")
     values = {"abc" + RLO, "note" + RLO, "op" + RLO, "city" + RLO, "Title" + RLO, "Sub" + RLO}
     for where, expected in ((".leaflet-popup-content", 4), ("#gm-search-results", 1), ("#gm-table", 1), (".gm-headline", 2)):
         found = page.evaluate(ISOLATES, page.query_selector(where))

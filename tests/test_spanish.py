@@ -94,7 +94,7 @@ def test_the_spanish_page_shows_spanish_names_notes_and_a_metric_scale(offline_p
     helicoide = read_facilities(CURATED).set_index("id").loc["helicoide"]
     offline_page.reveal("helicoide")
     popup = page.wait_for_selector(".leaflet-popup-content .gm-popup")
-    assert popup.eval_on_selector("h3", "h => h.textContent") == helicoide["name"]  # the Spanish name leads
+    assert popup.eval_on_selector("h2", "h => h.textContent") == helicoide["name"]  # the Spanish name leads
     assert helicoide["notes_es"] in popup.inner_text() and helicoide["notes"] not in popup.inner_text()
     scale = page.eval_on_selector_all(".leaflet-control-scale-line", "lines => lines.map(l => l.textContent)")
     assert len(scale) == 1 and scale[0].endswith(("km", " m"))

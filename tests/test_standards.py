@@ -180,6 +180,8 @@ _UNDER_POPUP = """(selector) => {
   const a = node.getBoundingClientRect(), b = popup.getBoundingClientRect();
   return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 }"""
+# What scrolls: the popup's content, and the panels' scrolling parts (arrange.js).
+_SCROLLING = repr(".leaflet-popup-content, .gm-fit")
 # The map's layers (tiles, outline, markers, keyboard buttons), hidden or shown again: not the popups.
 _LAYERS = """(hidden) => document.querySelectorAll(
   '.leaflet-tile-pane, .leaflet-overlay-pane, .leaflet-gm-outline-pane, .leaflet-gm-hotspots-pane'
@@ -189,15 +191,15 @@ _LAYERS = """(hidden) => document.querySelectorAll(
 def _colours_over_hidden_layers(page, targets):
     """The colour rules on panels whose ``targets`` axe left undecided, with the map's layers
     beneath hidden (on an opaque panel what lies beneath cannot change the colours) and the
-    popup's content scrolled step by step (its text out of sight is undecided too).
+    popup's content and every panel that scrolls (a legend taller than its room) scrolled half a
+    view at a time, together (their text out of sight is undecided too).
     Returns the violations and the targets still undecided at every step."""
     violations, left = [], set(targets)
     page.evaluate(_LAYERS, True)
-    steps = page.evaluate("""() => { const c = document.querySelector('.leaflet-popup-content'), steps = [0];
-        for (let y = c ? c.clientHeight / 2 : Infinity; y < c?.scrollHeight; y += c.clientHeight / 2) steps.push(y);
-        return steps; }""")
-    for y in steps:
-        page.evaluate("(y) => { const c = document.querySelector('.leaflet-popup-content'); if (c) c.scrollTop = y; }", y)
+    steps = page.evaluate("""() => Math.max(0, ...[...document.querySelectorAll(%s)].filter(c => c.clientHeight > 0)
+        .map(c => Math.ceil(2 * (c.scrollHeight - c.clientHeight) / c.clientHeight)))""" % _SCROLLING)
+    for step in range(steps + 1):
+        page.evaluate("(k) => document.querySelectorAll(%s).forEach(c => { c.scrollTop = k * c.clientHeight / 2; })" % _SCROLLING, step)
         found, passed, _ = _axe(page, COLOUR_RULES)
         violations += found
         left -= passed

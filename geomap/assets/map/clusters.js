@@ -228,8 +228,9 @@ function fannedText(f, item, t) {
   return fill(t.fanned, item.fan, t).replace("{placed}", t.placed[f.precision] || f.precision);
 }
 
-// Bring one facility on screen, out of any cluster, then open its popup.
-function reveal(gm, i, keepClosed) {
+// Bring one facility on screen, out of any cluster, then open its popup (which takes the focus,
+// and gives it back to ``returnTo`` when closed, if given).
+function reveal(gm, i, keepClosed, returnTo) {
   var map = gm.map, facilities = gm.facilities, view = gm.view;
   var s = STATUS_ORDER[facilities.status[i]];
   if (!view.shown[facilities.status[i]]) {
@@ -245,5 +246,7 @@ function reveal(gm, i, keepClosed) {
     })) zoom++;
   }
   map.setView([facilities.lat[i], facilities.lon[i]], Math.min(zoom, map.getMaxZoom()), { animate: false });
-  if (!keepClosed) gm.openFacility(i);
+  if (keepClosed) return;
+  gm.returnFocus = returnTo || null;
+  gm.openFacility(i);
 }

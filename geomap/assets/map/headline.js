@@ -1,16 +1,24 @@
-/* headline: title, date and nationwide figures, each organisation's own (also at a slider stop). */
+/* headline: title, date and nationwide figures, each organisation's own (also at a slider stop).
+ * A bar (the title, and the button that opens the rest in a compact map) over the details part:
+ * other parts add their blocks to ``.gm-headline-details``. */
 function headline(data, t) {
   var box = el("section", { "class": "gm-headline leaflet-control", "aria-label": t.about_map });
-  box.appendChild(el("h1", { dir: "auto" }, data.title));
-  if (data.subtitle) box.appendChild(el("p", { "class": "gm-subtitle", dir: "auto" }, data.subtitle));
-  box.appendChild(el("p", { "class": "gm-meta" }));
-  box.appendChild(el("p", { "class": "gm-national" }));
+  var bar = el("div", { "class": "gm-headline-bar" }), details = el("div", { "class": "gm-headline-details gm-fit", id: "gm-headline-details" });
+  var button = toggleButton("gm-headline-toggle", details.id, t.details, "\u25BE");
+  bar.appendChild(el("h1", { dir: "auto" }, data.title));
+  bar.appendChild(button);
+  box.appendChild(bar);
+  disclosure(box, button);
+  if (data.subtitle) details.appendChild(el("p", { "class": "gm-subtitle", dir: "auto" }, data.subtitle));
+  details.appendChild(el("p", { "class": "gm-meta" }));
+  details.appendChild(el("p", { "class": "gm-national" }));
+  box.appendChild(details);
   if (data.national_series.length) { // the nationwide series as a chart (charts.js), redrawn by dated()
-    var chart = box.appendChild(el("div", { "class": "gm-chart" }));
+    var chart = details.appendChild(el("div", { "class": "gm-chart" }));
     box.gmDrawChart = nationalChart(chart, data.national_series, t);
   }
   dated(box, t, data.as_of, data.national, data.national_others);
-  box.appendChild(el("p", { "class": "gm-credits" }, t.credits_sources + " " + (data.options.tiles ? t.credits_tiles + " " : "") + t.credits_outline));
+  details.appendChild(el("p", { "class": "gm-credits" }, t.credits_sources + " " + (data.options.tiles ? t.credits_tiles + " " : "") + t.credits_outline));
   return box;
 }
 

@@ -1,11 +1,15 @@
-/* legend: statuses (checkboxes that show or hide them), sizes, no count, precision; in a picture
- * (options.static) the same rows with nothing to click. */
-function legend(data, t, statusCounts, toggle, scale) {
+/* legend: statuses (checkboxes that show or hide them), sizes, no count, precision. Open or not:
+ * arrange.js, by the map's size; in a picture (``still``) the same rows, shown, with nothing to click. */
+function legend(t, statusCounts, toggle, scale, still) {
   var box = el("section", { "class": "gm-legend leaflet-control", "aria-label": t.legend });
-  var roomy = !data.options.embed && window.innerWidth > 600 && window.innerHeight > 500, still = data.options.static;
-  var details = still ? el("div") : el("details", roomy ? { open: "" } : null);
-  if (!still) details.appendChild(el("summary", null, t.legend));
-  details.appendChild(el("h2", null, t.legend_status));
+  var details = el(still ? "div" : "details"), body = el("div", { "class": "gm-legend-body gm-fit" });
+  if (!still) {
+    var summary = el("summary", null, t.legend);
+    details.appendChild(summary);
+    disclosure(box, summary);
+  }
+  details.appendChild(body);
+  body.appendChild(el("h2", null, t.legend_status));
   STATUS_ORDER.forEach(function (s) {
     if (!(s in statusCounts)) return;
     var label = el(still ? "div" : "label", { "class": "gm-legend-row", "data-status": s });
@@ -19,10 +23,10 @@ function legend(data, t, statusCounts, toggle, scale) {
     text.appendChild(el("span", { "class": "gm-legend-count" }, statusCounts[s]));
     text.appendChild(document.createTextNode(")"));
     label.appendChild(text);
-    details.appendChild(label);
+    body.appendChild(label);
   });
   if (scale.max > 0) {
-    details.appendChild(el("h2", null, t.legend_size));
+    body.appendChild(el("h2", null, t.legend_size));
     var sizes = el("div", { "class": "gm-legend-sizes" });
     scale.ticks.forEach(function (v) {
       var item = el("span", { "class": "gm-legend-size", "data-count": v });
@@ -30,18 +34,18 @@ function legend(data, t, statusCounts, toggle, scale) {
       item.appendChild(el("span", null, groupDigits(v, t.locale)));
       sizes.appendChild(item);
     });
-    details.appendChild(sizes);
+    body.appendChild(sizes);
   }
   var nc = el("div", { "class": "gm-legend-row" });
   nc.appendChild(symbol("unknown", NO_COUNT_RADIUS, false, true, true));
   nc.appendChild(document.createTextNode(" " + t.legend_no_count));
-  details.appendChild(nc);
-  details.appendChild(el("h2", null, t.legend_precision));
+  body.appendChild(nc);
+  body.appendChild(el("h2", null, t.legend_precision));
   [["site", t.precision_names.site], ["approximate", t.legend_approximate]].forEach(function (p) {
     var r = el("div", { "class": "gm-legend-row", "data-precision": p[0] });
     r.appendChild(symbol("unknown", 7, p[0] !== "site", true));
     r.appendChild(document.createTextNode(" " + p[1]));
-    details.appendChild(r);
+    body.appendChild(r);
   });
   box.appendChild(details);
   return box;

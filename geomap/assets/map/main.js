@@ -43,7 +43,7 @@ function indexData(gm) {
 function setUpParts(gm) {
   gm.based = basemapPanes(gm.map, gm.ids, gm.t);
   gm.layer = gm.data.options.static ? fannedLayer(gm.view) : new FacilityLayer(gm.view);
-  gm.reveal = function (i, keepClosed) { reveal(gm, i, keepClosed); };
+  gm.reveal = function (i, keepClosed, returnTo) { reveal(gm, i, keepClosed, returnTo); };
   popups(gm);
   hotspots(gm);
   controls(gm, gm.statusCounts, gm.scale);

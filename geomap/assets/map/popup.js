@@ -2,7 +2,7 @@
 // A facility's popup as it stood on ``asOf`` (its sparkline fades the figures after that date).
 function popupContent(f, t, asOf) {
   var box = el("div", { "class": "gm-popup", lang: t.lang });
-  box.appendChild(el("h3", { dir: "auto" }, f.name));
+  box.appendChild(el("h2", { dir: "auto" }, f.name));
   if (f.other_name) box.appendChild(el("p", { "class": "gm-other-name", dir: "auto" }, f.other_name));
   var dl = el("dl");
   function row(label, nodes) {
@@ -63,9 +63,8 @@ function popupContent(f, t, asOf) {
 // The popup, the tooltip and what opens them; gm gets popup, tooltip, describe, showTooltip, openFacility, activate.
 function popups(gm) {
   var map = gm.map, facilities = gm.facilities, t = gm.t, view = gm.view, layer = gm.layer;
-  // One popup and one tooltip for the whole map, filled when needed; popups pan clear of the headline.
-  var popup = L.popup({ maxWidth: 320, minWidth: 220, maxHeight: 380, autoPanPaddingTopLeft: [16, Math.min(210, window.innerHeight * 0.35)],
-                        autoPanPaddingBottomRight: [16, 16] });
+  // One popup and one tooltip for the whole map, filled when needed; sized and placed by arrange.js.
+  var popup = L.popup();
   var tooltip = L.tooltip({ direction: "top" });
 
   function describe(item) {
@@ -84,30 +83,35 @@ function popups(gm) {
     for (var k = 0; k < layer.drawn.length; k++) if (layer.drawn[k].kind === "facility" && layer.drawn[k].i === i) return layer.drawn[k];
     return null;
   }
-  // A popup opened from the keyboard takes the focus, and gives it back to its marker when closed.
+  // A popup opened from the keyboard takes the focus, and gives it back when closed: to its marker
+  // (gm.returnFocus the hotspot's key: the buttons are made anew at each draw) or to a button.
   function focusPopup() {
     if (!gm.returnFocus) return;
-    var heading = popup.getElement().querySelector(".gm-popup h3");
+    var heading = popup.getElement().querySelector(".gm-popup h2");
     heading.setAttribute("tabindex", "-1");
     heading.focus({ preventScroll: true });
   }
   map.on("popupclose", function () {
-    var marker = gm.returnFocus && gm.hotspots.querySelector('[data-key="' + gm.returnFocus + '"]');
+    var back = typeof gm.returnFocus === "string" ? gm.hotspots.querySelector('[data-key="' + gm.returnFocus + '"]') : gm.returnFocus;
     gm.returnFocus = null;
-    if (marker) marker.focus({ preventScroll: true });
+    if (back) back.focus({ preventScroll: true });
   });
+  function show(latlng, content) {
+    popup.setLatLng(latlng).setContent(content).openOn(map);
+    gm.placePopup();
+    focusPopup();
+  }
   function openFacility(i) {
     whenParsed(function () {
       var f = facilities.get(i), box = popupContent(f, t, gm.shownAsOf || gm.data.as_of), item = drawnFacility(i);
       if (item && item.fan) box.insertBefore(el("p", { "class": "gm-fanned gm-small" }, fannedText(f, item, t)), box.querySelector("dl"));
-      popup.setLatLng(item ? [item.lat, item.lon] : [facilities.lat[i], facilities.lon[i]]).setContent(box).openOn(map);
-      focusPopup();
+      show(item ? [item.lat, item.lon] : [facilities.lat[i], facilities.lon[i]], box);
     });
   }
   function openStack(item) {
     whenParsed(function () {
       var box = el("div", { "class": "gm-popup gm-stack", lang: t.lang });
-      box.appendChild(el("h3", null, fill(t.stack_heading, item.count, t)));
+      box.appendChild(el("h2", null, fill(t.stack_heading, item.count, t)));
       var list = el("ul", { "class": "gm-stack-list" });
       item.members.forEach(function (i) {
         var f = facilities.get(i), li = el("li"), b = altNodes(f, t, "button", { type: "button", "data-id": f.id });
@@ -118,8 +122,7 @@ function popups(gm) {
         li.appendChild(b); list.appendChild(li);
       });
       box.appendChild(list);
-      popup.setLatLng([item.lat, item.lon]).setContent(box).openOn(map);
-      focusPopup();
+      show([item.lat, item.lon], box);
     });
   }
   function activate(item) {
@@ -150,9 +153,6 @@ function popups(gm) {
   map.on("popupopen", function (e) {
     var close = e.popup.getElement().querySelector(".leaflet-popup-close-button");
     if (close) { close.setAttribute("aria-label", t.close_popup); close.setAttribute("title", t.close_popup); }
-  });
-  popup.once("add", function () { // its element is made once and kept: one listener
-    L.DomEvent.on(popup.getElement(), "keydown", function (e) { if (e.key === "Escape") map.closePopup(popup); });
   });
   gm.popup = popup; gm.tooltip = tooltip; gm.describe = describe; gm.showTooltip = showTooltip;
   gm.openFacility = openFacility; gm.activate = activate;

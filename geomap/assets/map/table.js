@@ -15,7 +15,7 @@ function screenReaderTable(facilities, t, reveal) {
       var f = facilities.get(i), tr = el("tr");
       var th = el("th", { scope: "row" }), b = el("button", { type: "button", "class": "gm-table-show", dir: "auto" }, f.name);
       b.setAttribute("aria-label", t.show_on_map + ": " + f.name);
-      b.addEventListener("click", reveal.bind(null, i, false));
+      b.addEventListener("click", reveal.bind(null, i, false, b)); // the popup takes the focus: the table hides
       th.appendChild(b); tr.appendChild(th);
       tr.appendChild(el("td", null, (t.status_names[f.status] || f.status) + (f.status_date ? " (" + t.since + " " + f.status_date + ")" : "")));
       tr.appendChild(el("td", null, countText(f, t)));

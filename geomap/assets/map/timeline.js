@@ -3,7 +3,8 @@
 // (labelled with the date the build describes, which --as-of may put after the last change).
 function timeControl(dates, builtAsOf, t, showDate) {
   var box = el("div", { "class": "gm-timeline leaflet-control" }), id = "gm-timeline-input", last = dates.length - 1;
-  var label = el("label", { "for": id }, t.timeline + " ");
+  var label = el("label", { "for": id });
+  label.appendChild(el("span", { "class": "gm-timeline-caption" }, t.timeline + " ")); // hidden in a compact map
   var shown = el("output", { "for": id, "class": "gm-timeline-date" });
   label.appendChild(shown);
   var input = el("input", { id: id, type: "range", min: 0, max: last, step: 1, value: last });
