@@ -180,14 +180,15 @@ class OnlineStep:
                 raise
 
     def _keep(self, future, kept):
-        """Cache and hold in ``fresh`` the answers one prefetch job received (once)."""
+        """Cache and hold in ``fresh`` the answers one prefetch job received (once; marked kept only
+        when all are stored, so a Ctrl-C half-way through keeps the rest on the way out)."""
         if future in kept:
             return
-        kept.add(future)
         for key, answer in future.result().items():
             if isinstance(answer, tuple):
                 self.cache.put(self.provider.id, key, *answer)
             self.fresh[key] = answer
+        kept.add(future)
 
     def _failure(self, row, query, failure):
         """The reason a query got nothing; a refused answer is also listed in ``rejected``."""
