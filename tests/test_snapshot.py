@@ -2,6 +2,7 @@
 counted, the page's own size scale, and Caracas legible in an inset (chromium, network blocked)."""
 
 import io
+import json
 import re
 import statistics
 import subprocess
@@ -229,3 +230,28 @@ def test_headline_legend_inset_and_caption_never_cover_each_other_or_a_marker(op
             box = parts[name]
             inside = box["x"] <= item["x"] <= box["x"] + box["width"] and box["y"] <= item["y"] <= box["y"] + box["height"]
             assert not inside, (item["id"], name)
+
+
+@pytest.mark.browser
+def test_a_pile_too_big_for_the_page_to_fan_out_is_fanned_out_in_the_picture(open_at, tmp_path):
+    """On the page a pile of over 16 at one point stays a stack that lists them on a click; a picture
+    cannot be clicked, so it draws each of them, in its colour, on a leader line to the point."""
+    data = json.loads(SMALL.read_text("utf-8"))
+    point = data["features"][0]["geometry"]["coordinates"]
+    for k in range(20):
+        copy = json.loads(json.dumps(data["features"][1]))
+        copy["properties"].update(id=f"copy_{k}", name=f"Copy {k}", name_en=None, location_precision="locality")
+        copy["geometry"]["coordinates"] = list(point)
+        data["features"].append(copy)
+    source = tmp_path / "pile.geojson"
+    source.write_text(json.dumps(data), "utf-8")
+    facilities = read_facilities(source)
+    page = write_map(facilities, tmp_path / "page.html", MapOptions(tiles=False, cluster=False))
+    picture = write_map(facilities, tmp_path / "picture.html", picture_options(MapOptions(tiles=False)))
+    on_page = open_at(page, SIZES["og"]).items()
+    assert [item["count"] for item in on_page if item["kind"] == "stack"] == [21]  # the first one is there too
+    drawn = open_at(picture, SIZES["og"]).items()
+    assert not [item for item in drawn if item["kind"] != "facility"]
+    fanned = {item["id"]: item for item in drawn if item["from"]}  # a neighbour the circle covers joins it
+    assert {data["features"][0]["properties"]["id"], *(f"copy_{k}" for k in range(20))} <= set(fanned)
+    assert {item["fan"] for item in fanned.values()} == {len(fanned)}

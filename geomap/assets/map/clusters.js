@@ -16,6 +16,9 @@ function View(facilities, clustered, scale, locale) {
   STATUS_ORDER.forEach(function (s) { this.fills[s] = [rgba(COLOURS[s], 0.75), rgba(COLOURS[s], 0.15)]; }, this);
   this.rebuild();
 }
+// The biggest pile fanned out (bigger ones stay a stack that lists them on a click); a picture
+// (snapshot.js) fans out every pile, since no one can click it, but gathers piles as the page does.
+View.prototype.fanLimit = FAN_LIMIT;
 
 View.prototype.measure = function () {
   for (var i = 0; i < this.facilities.length; i++) {
@@ -121,9 +124,10 @@ View.prototype.items = function (map, bounds) {
 // ``items`` with each small pile at one point (an exact stack, or markers within FAN_PIXELS)
 // replaced by its facilities on a circle around the point, each with ``from``: where its leader
 // line starts (where it is placed), and ``fan``: how many share the circle. A circle takes in the
-// markers it would cover (and other circles it would overlap), up to FAN_LIMIT facilities.
+// markers it would cover (and other circles it would overlap) up to FAN_LIMIT facilities; a pile
+// of over fanLimit stays as it is.
 View.prototype.fan = function (items, map) {
-  var near = items.length <= FAN_VIEW_LIMIT, candidates = items.filter(function (item) {
+  var limit = this.fanLimit, near = items.length <= FAN_VIEW_LIMIT, candidates = items.filter(function (item) {
     return item.kind === "stack" || (near && item.kind === "facility");
   });
   var piles = near ? nearPiles(candidates) : candidates.map(function (item) { return [item]; }), self = this;
@@ -131,7 +135,7 @@ View.prototype.fan = function (items, map) {
   if (near) absorb(piles);
   var fanned = new Set(), out = [];
   piles.forEach(function (pile) {
-    if (pile.members.length < 2 || pile.members.length > FAN_LIMIT) return;
+    if (pile.members.length < 2 || pile.members.length > limit) return;
     pile.items.forEach(function (item) { fanned.add(item); });
     self.circle(pile, map, out);
   });
@@ -177,8 +181,8 @@ function measurePile(pile) {
   pile.reach = members.length < 2 ? members[0].r : pile.ring + widest; // how far from its centre it draws
 }
 
-// Let each circle take in the piles it would overlap while the sum stays fannable (one pass: a
-// circle that grows looks again at every pile). Skipped for a view of over ABSORB_LIMIT circles.
+// Let each circle take in the piles it would overlap while the sum stays within FAN_LIMIT (one pass:
+// a circle that grows looks again at every pile). Skipped for a view of over ABSORB_LIMIT circles.
 function absorb(piles) {
   if (piles.filter(function (pile) { return pile.members.length > 1; }).length > ABSORB_LIMIT) return;
   for (var a = 0; a < piles.length; a++) {

@@ -61,28 +61,10 @@ function fitBeside(map, bounds, box) {
   map.fitBounds(bounds, L.extend(best.options, { animate: false }));
 }
 
-// The inset's items: the facilities at one exact point spread on a circle around it, far enough
-// apart that none covers another, each on a leader line (``from``) to the point they share.
-function fannedItems(map, bounds) {
-  var radius = this.radius, items = [];
-  View.prototype.items.call(this, map, bounds).forEach(function (item) {
-    if (item.kind !== "stack") return items.push(item);
-    var n = item.members.length, largest = 0;
-    item.members.forEach(function (i) { largest = Math.max(largest, radius[i]); });
-    var reach = (largest + 2) / Math.sin(Math.PI / n);
-    item.members.forEach(function (i, k) {
-      var angle = -Math.PI / 2 + 2 * Math.PI * k / n;
-      items.push({ kind: "facility", i: i, r: radius[i], x: item.x + reach * Math.cos(angle), y: item.y + reach * Math.sin(angle),
-                   lat: item.lat, lon: item.lon, from: item });
-    });
-  });
-  return items.sort(function (a, b) { return b.r - a.r; });
-}
-
-// A layer for ``view`` that draws facilities at one point fanned out (a picture cannot list them on a click).
+// A layer for ``view`` that fans out every pile (a picture cannot list one on a click).
 function fannedLayer(view) {
-  view.items = fannedItems;
-  return new FannedLayer(view);
+  view.fanLimit = Infinity;
+  return new FacilityLayer(view);
 }
 
 // The inset's frame size and zoom for the spot ``members`` hold, within the inset's limits.
@@ -96,23 +78,6 @@ function insetFrame(map, members, facilities) {
   var side = [0, 1].map(function (k) { return Math.round(Math.min(most[k], Math.max(INSET_MIN[k], 256 * Math.pow(2, zoom) * extent[k] + 2 * INSET_PAD))); });
   return { size: L.point(side[0], side[1]), zoom: zoom };
 }
-
-// The inset's markers: leader lines from each shared point to the edge of its fanned markers, under them.
-var FannedLayer = FacilityLayer.extend({
-  _draw: function () {
-    var ctx = this._ctx;
-    ctx.save();
-    ctx.strokeStyle = ctx.fillStyle = "#222";
-    this.drawn.forEach(function (item) {
-      if (!item.from) return;
-      var from = item.from, dx = item.x - from.x, dy = item.y - from.y, edge = 1 - item.r / Math.sqrt(dx * dx + dy * dy);
-      ctx.beginPath(); ctx.moveTo(from.x, from.y); ctx.lineTo(from.x + dx * edge, from.y + dy * edge); ctx.stroke();
-      ctx.beginPath(); ctx.arc(from.x, from.y, 2, 0, 2 * Math.PI); ctx.fill();
-    });
-    ctx.restore();
-    FacilityLayer.prototype._draw.call(this);
-  }
-});
 
 // Once the details are read: when a spot crowds, a second map in the bottom right corner that
 // magnifies it with the same markers and sizes (the main map framed clear of it), titled with the
