@@ -16,15 +16,16 @@ function control(position, build) {
 function controls(gm, statusCounts, scale) {
   var map = gm.map, data = gm.data, t = gm.t, timeline = data.timeline;
   control("topleft", function () { return headline(data, t); }).addTo(map);
-  map.zoomControl.remove(); // Leaflet's own is English-only; the full-screen button joins the new one
-  map.zoomControl = L.control.zoom({ position: "topleft", zoomInTitle: t.zoom_in, zoomOutTitle: t.zoom_out }).addTo(map);
   control("topright", function () { return searchBox(gm.facilities, t, gm.reveal); }).addTo(map);
+  // Under the search, not under the headline: the left column is the headline's and the legend's.
+  map.zoomControl.remove(); // Leaflet's own is English-only; the full-screen button joins the new one
+  map.zoomControl = L.control.zoom({ position: "topright", zoomInTitle: t.zoom_in, zoomOutTitle: t.zoom_out }).addTo(map);
   control("bottomleft", function () { return legend(t, statusCounts, toggle.bind(null, gm), scale, data.options.static); }).addTo(map);
   credits(map, t);
   L.control.scale({ position: "bottomright", imperial: t.lang === "en" }).addTo(map); // miles for English readers only
   // Bottom right, above the scale (added after it): at the top it would cover the headline on narrow screens.
   if (timeline && !data.options.static) control("bottomright", function () { return timeControl(timeline.dates, data.as_of, t, timeView(gm)); }).addTo(map);
-  if (L.Control.FullScreen) new L.Control.FullScreen({ position: "topleft", title: t.fullscreen, titleCancel: t.fullscreen_exit }).addTo(map);
+  if (L.Control.FullScreen) new L.Control.FullScreen({ position: "topright", title: t.fullscreen, titleCancel: t.fullscreen_exit }).addTo(map);
   map.attributionControl.setPrefix('<a href="https://leafletjs.com" target="_blank" rel="noopener noreferrer">Leaflet</a>');
   arrange(gm);
 }
