@@ -144,3 +144,21 @@ def test_build_and_geocode_share_the_options():
         result = CliRunner().invoke(main, [command, "--help"])
         assert "--workers" in result.output and "--min-delay" in result.output
     assert GeocodeOptions().workers == 1 and GeocodeOptions().min_delay == 1.0
+
+
+def test_with_the_gazetteer_each_row_keeps_its_own_match_with_any_number_of_workers(tmp_path, threaded_nominatim):
+    """The first pass over the rows (asking ahead) keeps the gazetteer's results by row number: a CSV's
+    rows are numbered from its header, and each row must get its own result, not its neighbour's."""
+    rows = rows_and_places(threaded_nominatim, 8)
+    rows[2:2] = [RODEO | {"id": "rodeo", "name": "Rodeo I"}, RODEO | {"id": "helix", "name": "El Helicoide",
+                                                                       "state": "Distrito Capital"}]
+    rows.insert(7, RODEO | {"id": "yare_typo", "name": "Carcel de Yare III", "city": ""})
+    results = {}
+    for workers in (1, 4):
+        folder = tmp_path / str(workers)
+        folder.mkdir()
+        results[workers] = _comparable(run(folder, threaded_nominatim, rows, workers=workers, gazetteer="data/facilities.geojson"))
+    assert results[4] == results[1]
+    steps = {record["id"]: record["geocoding"]["step"] for record in results[1][0]}
+    assert steps["rodeo"] == steps["helix"] == steps["yare_typo"] == "gazetteer"
+    assert {steps[row["id"]] for row in rows if row["id"].startswith("p")} == {"nominatim", "locality"}

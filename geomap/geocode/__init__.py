@@ -104,7 +104,7 @@ def geocode_frame(facilities, options=None, progress=None):
         numbers = facilities.attrs.get("rows") or range(1, len(records) + 1)  # a table's own row numbers
         show = sys.stderr.isatty() if progress is None else progress
         if options.workers > 1 and not options.offline:  # ask ahead, in parallel; then the chain runs as with one
-            online.prefetch(chain.reaching(online, records, facilities.geometry), options.workers, show)
+            online.prefetch(chain.reaching(online, records, facilities.geometry, numbers), options.workers, show)
         located = [
             chain.locate(record, point, number)
             for number, record, point in tqdm(zip(numbers, records, facilities.geometry), total=len(records),

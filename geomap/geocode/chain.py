@@ -231,13 +231,14 @@ class Chain:
         self.unresolved = []
         self._results, self._keep_results = {}, False  # (step, row number) -> result, from a first pass
 
-    def reaching(self, step, rows, points):
+    def reaching(self, step, rows, points, numbers):
         """The rows (as :meth:`locate` sees them) that the steps before ``step`` leave to it; counted
-        nowhere. The steps' results are kept for :meth:`locate`, which then does not run them again."""
+        nowhere. The steps' results are kept by row number (``numbers``, as :meth:`locate` will be
+        given them) for :meth:`locate`, which then does not run them again."""
         noted = _Noted(step.name)
         ahead = Chain(self.steps[:self.steps.index(step)] + [noted], self.input_name, self.force)
         ahead._results, ahead._keep_results = self._results, True
-        for number, (row, point) in enumerate(zip(rows, points), start=1):
+        for number, row, point in zip(numbers, rows, points, strict=True):
             ahead.locate(row, point, number)
         return noted.rows
 
