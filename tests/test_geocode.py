@@ -11,7 +11,8 @@ from geomap.cli import main
 from geomap.errors import InputError
 from geomap.geocode import GeocodeOptions, format_summary, geocode_file, geocode_frame
 from geomap.geocode.cache import GeocodeCache, cache_key
-from geomap.geocode.gazetteer import Gazetteer
+from geomap.geocode.gazetteer import Gazetteer, facility_names
+from geomap.geocode.text import fold
 from geomap.geocode.locality import LocalityTable
 from geomap.geocode.providers import NominatimAnswer, PhotonAnswer
 from geomap.load import read_locations
@@ -211,3 +212,40 @@ def test_force_with_an_unknown_precision_is_a_one_line_error(tmp_path):
                                        "-o", str(tmp_path / "out.geojson")])
     assert isinstance(result.exception, SystemExit), result.exception
     assert result.exit_code in (1, 2)
+
+
+def _name_variants_to_try(facilities):
+    """Rows naming the curated facilities as sources do: exactly, unaccented, lower-cased, with a typo,
+    a generic prefix or extra words, in their own state, in none and in another one."""
+    states = sorted({properties.get("state") for properties, _ in facilities.values()} - {None})
+    rows = []
+    for number, (properties, _) in enumerate(facilities.values()):
+        other_state = states[(states.index(properties["state"]) + 1) % len(states)] if properties.get("state") else None
+        for name in facility_names(properties):
+            plain = fold(name)
+            rows += [{"name": name, "state": properties.get("state"), "country": "VE"},
+                     {"name": plain, "country": "VE"},
+                     {"name": name.upper()[:-1], "state": other_state, "country": "VE"},
+                     {"name": f"Cárcel de {plain} {'anexo' if number % 2 else 'Caracas'}", "state": properties.get("state")}]
+    return rows + [{"name": name, "state": state, "country": "VE"} for name, state in [
+        ("SEBIN", None), ("SEBIN", "Distrito Capital"), ("Sebin", "Carabobo"), ("Yare", "Miranda"), ("Yare 2", None),
+        ("Rodeo", "Miranda"), ("Tocorón women annex prison", "Aragua"), ("Fénix", "Carabobo"), ("Carabobo", "Carabobo"),
+        ("Cárcel Fénix Carabobo", "Carabobo"), ("Helicoide", "Zulia"), ("La Tumba", "Estado Distrito Capital"),
+        ("DGCIM", None), ("Centro de detención 12", "Miranda"), ("", None), ("El", None), ("Centro penitenciario", None),
+    ]] + [{"name": "El Helicoide", "name_en": "The Helix", "aliases": ["Rodeo I", "nowhere"], "state": "Miranda"}]
+
+
+@pytest.mark.parametrize("path", [GAZETTEER, REPO / "data" / "facilities.geojson"])
+def test_gazetteer_matching_all_rows_at_once_matches_as_row_by_row(path):
+    """``prepare`` (one batched match for all rows, what geocode_frame does) changes no row's result."""
+    one_by_one = Gazetteer(path)
+    rows = _name_variants_to_try(one_by_one.entries)
+    expected = [one_by_one.resolve(row) for row in rows]
+    batched = Gazetteer(path)
+    batched.prepare(rows)
+    found = [batched.resolve(row) for row in rows]
+    assert found == expected
+    assert batched.matcher is not one_by_one.matcher and len(batched._matches) >= len({row["name"] for row in rows})
+    kinds = {type(result).__name__ for result in expected}
+    assert kinds == {"Resolution", "str", "NoneType"}  # matches, refusals and a row without a name
+    assert {"name", "fuzzy"} <= {result.geocoding["match"] for result in expected if not isinstance(result, str) and result}

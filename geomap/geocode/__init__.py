@@ -103,6 +103,7 @@ def geocode_frame(facilities, options=None, progress=None):
         records = facilities.drop(columns="geometry").to_dict("records")
         numbers = facilities.attrs.get("rows") or range(1, len(records) + 1)  # a table's own row numbers
         show = sys.stderr.isatty() if progress is None else progress
+        chain.prepare(records, facilities.geometry)
         if options.workers > 1 and not options.offline:  # ask ahead, in parallel; then the chain runs as with one
             online.prefetch(chain.reaching(online, records, facilities.geometry, numbers), options.workers, show)
         located = [

@@ -231,6 +231,14 @@ class Chain:
         self.unresolved = []
         self._results, self._keep_results = {}, False  # (step, row number) -> result, from a first pass
 
+    def prepare(self, rows, points):
+        """Give the steps that work faster on many rows at once (``step.prepare``: the gazetteer's
+        fuzzy match) the rows :meth:`locate` will ask them about, before it does."""
+        asked = [row for row, point in zip(rows, points) if self.force or point is None or point.is_empty]
+        for step in self.steps:
+            if hasattr(step, "prepare"):
+                step.prepare(asked)
+
     def reaching(self, step, rows, points, numbers):
         """The rows (as :meth:`locate` sees them) that the steps before ``step`` leave to it; counted
         nowhere. The steps' results are kept by row number (``numbers``, as :meth:`locate` will be

@@ -63,12 +63,25 @@ class Gazetteer:
             Facility(id=facility_id, state=properties.get("state"), names=facility_names(properties))
             for facility_id, (properties, _) in self.entries.items()
         )
+        self._matches = {}  # (name, state) -> Match, from prepare or an earlier row
+
+    def prepare(self, rows):
+        """Match the names of all ``rows`` at once: one batched fuzzy match (~0.1 ms a name) instead of
+        one per row (~6 ms each, most of it rapidfuzz's and scipy's setup). :meth:`resolve` gives the same."""
+        queries = list(dict.fromkeys((name, row.get("state")) for row in rows for name in facility_names(row)))
+        queries = [query for query in queries if query not in self._matches]
+        self._matches.update(zip(queries, self.matcher.match_many(queries)))
+
+    def _match(self, name, state):
+        if (name, state) not in self._matches:
+            self._matches[name, state] = self.matcher.match(name, state)
+        return self._matches[name, state]
 
     def resolve(self, row):
         """The curated facility ``row`` names, a reason it matches none, or None (no name)."""
         reasons = []
         for name in dict.fromkeys(facility_names(row)):
-            match = self.matcher.match(name, row.get("state"))
+            match = self._match(name, row.get("state"))
             if match.facility_id is None:
                 rivals = ", ".join(facility_id for facility_id, _ in match.candidates)
                 reasons.append(f"{name!r}: {match.method}" + (f" ({rivals})" if rivals else ""))
