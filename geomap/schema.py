@@ -54,6 +54,10 @@ APPROXIMATE_PRECISIONS = tuple(p for p in PRECISIONS if p != "site")
 
 #: Filled in by geocoding: not required of a facility that has no geometry yet (the country comes from its point).
 LOCATION_FIELDS = ("location_precision", "location_source", "country")
+#: Valid values that stand in for an unlocated facility's missing LOCATION_FIELDS in its JSON Schema check:
+#: the schema ties no other rule to these fields, so the problems found are the same but for theirs, which
+#: are not reported anyway, and the compiled validator passes a valid row (~1 ms a row less than jsonschema's search).
+LOCATION_STAND_INS = {"location_precision": "region", "location_source": "geocoding", "country": "VE"}
 
 #: The longest text one value (or property name) may hold: longer text is a pasted document or a runaway cell.
 MAX_TEXT_CHARS = 10_000
@@ -301,11 +305,12 @@ def _name_problems(properties):
         seen.setdefault(folded, name)
 
 
-def validate_properties(properties):
+def validate_properties(properties, stand_ins=None):
     """Yield ``(field, message)`` for every way ``properties`` breaks the schema.
 
     Beyond the JSON Schema: text and nesting (:func:`value_problems`), property names
     (:data:`RESERVED_NAMES`, case-insensitive clashes), figures dated after today.
+    ``stand_ins`` (field -> value) replace fields for the JSON Schema check only.
     """
     yield from _floats_for_integers(properties)
     structural = list(value_problems(properties, depth=4))  # a feature's properties sit 4 levels deep
@@ -315,7 +320,7 @@ def validate_properties(properties):
     yield from _name_problems(properties)
     yield from _future_figures([("detainees_as_of", properties.get("detainees_as_of")),
                                 *_dated("detainee_counts", properties.get("detainee_counts"))])
-    yield from _schema_problems(properties)
+    yield from _schema_problems(properties | stand_ins if stand_ins else properties)
 
 
 def _schema_problems(instance, definition=None):
@@ -412,7 +417,9 @@ class FeatureChecker:
         if geometry_problem and (self.require_geometry or feature.get("geometry") is not None):
             problems.append(Problem(file, index, fid, "geometry", geometry_problem))
         unlocated = feature.get("geometry") is None and not self.require_geometry
-        for field, message in validate_properties(properties):
+        stand_ins = {field: value for field, value in LOCATION_STAND_INS.items()
+                     if properties.get(field) is None} if unlocated else None
+        for field, message in validate_properties(properties, stand_ins):
             if unlocated and field in LOCATION_FIELDS and properties.get(field) is None:
                 continue  # geocoding will fill these in (a value given must be valid: it may be kept)
             problems.append(Problem(file, index, fid, field, message))

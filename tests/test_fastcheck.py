@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from geomap import fastcheck
 from geomap import frame as frames
-from geomap.schema import FIELDS, FeatureChecker, validate_collection
+from geomap.schema import (FIELDS, LOCATION_FIELDS, LOCATION_STAND_INS, FeatureChecker, facility_schema,
+                           validate_collection, validate_properties)
 
 from conftest import REPO
 
@@ -161,3 +162,48 @@ def test_each_re2_translation_matches_the_same_strings_as_python(text, prefix):
     for python, re2 in fastcheck.RE2_PATTERNS.items():
         expected = re.search(python, value) is not None
         assert pc.match_substring_regex(pa.array([value]), re2)[0].as_py() == expected, (python, value)
+
+
+# --- unlocated features: the schema check with stand-ins for the fields geocoding fills in ---------------
+
+
+def problems_without_stand_ins(features):
+    """What FeatureChecker(require_geometry=False) reported before it used LOCATION_STAND_INS: every problem
+    of the properties themselves, less those of null location fields of features without a geometry."""
+    found = []
+    for index, feature in enumerate(features):
+        properties = feature["properties"]
+        for field, message in validate_properties(properties):
+            if not (field in LOCATION_FIELDS and properties.get(field) is None):
+                found.append((index, field, message))
+    return found
+
+
+@given(st.data(), st.sampled_from(["curated", "synthetic"]), st.integers(0, 4), st.lists(st.sampled_from(LOCATION_FIELDS)))
+def test_unlocated_features_get_the_same_problems_as_without_stand_ins(data, source, changes, nulled):
+    features = copy.deepcopy((CURATED if source == "curated" else SYNTHETIC)[:5])
+    for _ in range(changes):
+        data.draw(mutation(features))
+    features = [feature | {"geometry": None} for feature in features
+                if isinstance(feature, dict) and feature.get("type") == "Feature" and isinstance(feature.get("properties"), dict)]
+    for feature in features:
+        for field in nulled:
+            feature["properties"][field] = data.draw(st.sampled_from([None, "delete"]))
+            if feature["properties"][field] == "delete":
+                del feature["properties"][field]
+    checker = FeatureChecker("f.geojson", require_geometry=False)
+    for index, feature in enumerate(features):
+        checker.check(index, feature)
+    duplicates = [problem for problem in checker.problems if problem.field == "id" and "duplicate" in problem.message]
+    assert [(p.index, p.field, p.message) for p in checker.problems if p not in duplicates] == problems_without_stand_ins(features)
+
+
+def test_the_schema_ties_no_rule_to_the_fields_stand_ins_replace():
+    """LOCATION_STAND_INS leave every other problem as it was only because no schema rule but the fields'
+    own mention them (none in the allOf/if/then rules, none in another field's rule)."""
+    schema = facility_schema()
+    rules = [value for key, value in schema.items() if key not in ("properties", "required", "$defs")]
+    rules += [rule for field, rule in schema["properties"].items() if field not in LOCATION_FIELDS]
+    assert not [field for field in LOCATION_FIELDS if f'"{field}"' in json.dumps(rules)]
+    valid = CURATED[0]["properties"] | LOCATION_STAND_INS
+    assert list(validate_properties(valid)) == []
