@@ -348,3 +348,23 @@ def test_any_body_gives_a_valid_point_or_a_one_line_reason(httpserver, service, 
         with GeocodeCache(cache) as stored:
             for (answer,) in stored._db.execute("SELECT answer FROM answers"):
                 ANSWERS[service].check_candidates(json.loads(answer))
+
+
+def test_one_thread_keeps_every_requests_deadline():
+    """Deadlines share one thread (no timer thread per request): a short deadline set after a long one
+    still expires first."""
+    from geomap.geocode.http import _Watchdog
+
+    expired = threading.Event()
+
+    class Noted(_Watchdog):
+        def expire(self):
+            super().expire()
+            expired.set()
+
+    long, short = Noted(3600), Noted(0.05)
+    with long:
+        with short:
+            assert expired.wait(30)
+        assert short.expired and not long.expired
+    assert [thread.name for thread in threading.enumerate()].count("geomap-deadlines") == 1
