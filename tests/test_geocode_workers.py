@@ -162,3 +162,29 @@ def test_with_the_gazetteer_each_row_keeps_its_own_match_with_any_number_of_work
     steps = {record["id"]: record["geocoding"]["step"] for record in results[1][0]}
     assert steps["rodeo"] == steps["helix"] == steps["yare_typo"] == "gazetteer"
     assert {steps[row["id"]] for row in rows if row["id"].startswith("p")} == {"nominatim", "locality"}
+
+
+def test_the_cache_commits_answers_together_and_everything_on_close(tmp_path, monkeypatch):
+    """Answers arriving close together share one commit (COMMIT_SECONDS), and closing commits the rest:
+    another reader (the next run) sees every answer once the cache is closed, however it ended."""
+    from geomap.geocode import cache as caches
+
+    now = [100.0]
+    monkeypatch.setattr(caches.time, "monotonic", lambda: now[0])
+    path = tmp_path / "cache.sqlite"
+
+    def stored():
+        with GeocodeCache(path) as reader:
+            return len(reader)
+
+    with pytest.raises(KeyboardInterrupt):
+        with GeocodeCache(path) as cache:
+            for k in range(3):
+                cache.put("p", f"q{k}", [], "2026-12-01")
+            assert stored() == 0  # in the open transaction, not yet committed
+            now[0] += caches.COMMIT_SECONDS
+            cache.put("p", "q3", [], "2026-12-01")
+            assert stored() == 4  # the quarter-second passed: all four are committed
+            cache.put("p", "q4", [], "2026-12-01")
+            raise KeyboardInterrupt  # Ctrl-C before the next commit
+    assert stored() == 5

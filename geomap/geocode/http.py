@@ -64,7 +64,8 @@ class _Deadlines:
             if self._thread is None or not self._thread.is_alive():  # first use, or in a forked child
                 self._thread = threading.Thread(target=self._run, name="geomap-deadlines", daemon=True)
                 self._thread.start()
-            self._changed.notify()
+            if self._due[0] is entry:  # sooner than the thread is waiting for (requests' deadlines rarely are)
+                self._changed.notify()
         return entry
 
     def cancel(self, entry):
@@ -95,7 +96,7 @@ class _Watchdog:
         self.expired = False
         self._sockets = []
         self._lock = threading.Lock()
-        self._entry = None
+        self._entry, self._done = None, False
 
     def watch(self, sock):
         with self._lock:
@@ -105,6 +106,8 @@ class _Watchdog:
 
     def expire(self):
         with self._lock:
+            if self._done:  # the request ended as its deadline came: its socket is another request's now
+                return
             self.expired = True
             for sock in self._sockets:
                 _shut(sock)
@@ -116,6 +119,8 @@ class _Watchdog:
 
     def __exit__(self, *exc_info):
         _deadlines.cancel(self._entry)
+        with self._lock:
+            self._done = True
         _current.watchdog = None
 
 
