@@ -57,7 +57,7 @@ def choose(candidates, row, answer):
 class OnlineStep:
     """Steps c and d: the cache, then the provider, for each of a row's queries.
 
-    Every answer is cached (committed) the moment it arrives; a query that failed
+    Every answer is cached the moment it arrives (committed within a quarter-second); a query that failed
     is not sent again in the same run. A cached answer that fails the provider's
     checks (written by an older geomap) is ignored with a note and asked again.
     ``rejected`` lists the answers refused in this run, row by row, for the summary.

