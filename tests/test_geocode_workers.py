@@ -188,3 +188,39 @@ def test_the_cache_commits_answers_together_and_everything_on_close(tmp_path, mo
             cache.put("p", "q4", [], "2026-12-01")
             raise KeyboardInterrupt  # Ctrl-C before the next commit
     assert stored() == 5
+
+
+def test_the_chain_locates_the_first_rows_while_later_ones_are_still_asked(tmp_path, threaded_nominatim, monkeypatch):
+    """With workers, a row is located as soon as it and the rows before it have their answers: the
+    last row's answer is held until the chain has located the first rows (or 30 s pass, then it fails)."""
+    from geomap.geocode.chain import Chain, OnlineStep
+
+    rows = [row for row in rows_and_places(threaded_nominatim, 12) if "address" not in row]
+    last = rows[-1]["name"].casefold()
+    located, first_rows_done = [], threading.Event()
+    locate = Chain.locate
+
+    def noting(self, row, point, number):
+        found = locate(self, row, point, number)
+        if not any(isinstance(step, OnlineStep) for step in self.steps):
+            return found  # the first pass, which finds the rows to ask about
+        located.append(row["id"])
+        if len(located) == 2:
+            first_rows_done.set()
+        return found
+
+    answer = threaded_nominatim._answer
+
+    def holding_the_last(request):
+        if last in request.args.get("q", "").casefold():
+            assert first_rows_done.wait(30), "the chain waited for every answer before locating a row"
+        return answer(request)
+
+    monkeypatch.setattr(Chain, "locate", noting)
+    threaded_nominatim._answer = holding_the_last
+    together = run(tmp_path, threaded_nominatim, rows, workers=2)
+    assert located[:2] == [rows[0]["id"], rows[1]["id"]] and len(located) == len(rows)
+    folder = tmp_path / "one"
+    folder.mkdir()
+    threaded_nominatim._answer = answer
+    assert _comparable(together) == _comparable(run(folder, threaded_nominatim, rows))

@@ -13,6 +13,7 @@ GeoNames locality. A located row without a country gets the one its point lies i
 (:func:`geomap.places.country_of`). See docs/geocoding.md.
 """
 
+import contextlib
 import csv
 import datetime as dt
 import sys
@@ -103,14 +104,22 @@ def geocode_frame(facilities, options=None, progress=None):
         records = facilities.drop(columns="geometry").to_dict("records")
         numbers = facilities.attrs.get("rows") or range(1, len(records) + 1)  # a table's own row numbers
         show = sys.stderr.isatty() if progress is None else progress
-        chain.prepare(records, facilities.geometry)
-        if options.workers > 1 and not options.offline:  # ask ahead, in parallel; then the chain runs as with one
-            online.prefetch(chain.reaching(online, records, facilities.geometry, numbers), options.workers, show)
-        located = [
-            chain.locate(record, point, number)
-            for number, record, point in tqdm(zip(numbers, records, facilities.geometry), total=len(records),
-                                              file=sys.stderr, disable=not show, unit="row", desc="geocoding")
-        ]
+        points = list(facilities.geometry)
+        chain.prepare(records, points)
+        located, bar = [], tqdm(total=len(records), file=sys.stderr, disable=not show, unit="row", desc="geocoding")
+
+        def locate_up_to(end):
+            for position in range(len(located), end):
+                located.append(chain.locate(records[position], points[position], numbers[position]))
+                bar.update()
+
+        with bar:
+            if options.workers > 1 and not options.offline:  # ask ahead, in parallel; the chain follows as with one
+                rows, positions = chain.reaching(online, records, points, numbers)
+                with contextlib.closing(online.prefetch(rows, options.workers, show)) as answered:
+                    for ready in answered:  # the chain goes on up to the first row still waiting for answers
+                        locate_up_to(positions[ready] if ready < len(positions) else len(records))
+            locate_up_to(len(records))
     _with_countries(located, numbers, chain.input_name)
     result = frames.from_records([row for row, _ in located], [point for _, point in located])
     result.attrs = dict(facilities.attrs)

@@ -6,6 +6,7 @@ go into its ``geocoding.unresolved`` and into the run's summary.
 """
 
 import datetime as dt
+import queue
 import sys
 import threading
 from collections import Counter
@@ -118,14 +119,16 @@ class OnlineStep:
         return "; ".join(reasons) or None
 
     def prefetch(self, rows, workers, progress=False):
-        """Ask every query ``rows`` will send, ``workers`` at a time, before the chain reads them.
+        """Ask every query ``rows`` will send, ``workers`` at a time, ahead of the chain.
 
         Each worker asks a row's queries in order and stops at the first answer :func:`choose`
-        accepts, as :meth:`resolve` does; a query two rows share is asked once. The chain then takes
-        the answers from ``fresh`` in input order as if it had asked them, so its output is the same
-        for any number of workers. Answers are cached by this thread only (SQLite stays in one
-        thread), as they arrive; on Ctrl-C what has not started is dropped, the requests in flight
-        are answered and kept.
+        accepts, as :meth:`resolve` does; a query two rows share is asked once. The chain takes the
+        answers from ``fresh`` in input order as if it had asked them, so its output is the same for
+        any number of workers. A generator: as answers arrive it yields how many of ``rows``, from
+        the first, have all theirs, so the chain can locate those while later rows are asked (close
+        it on an error). Answers are cached by this thread only (SQLite stays in one thread), as
+        they arrive; on Ctrl-C what has not started is dropped, the requests in flight are answered
+        and kept.
         """
         known, jobs = {}, []  # key -> cached candidates (None: to ask), read here
         for row in rows:
@@ -135,10 +138,9 @@ class OnlineStep:
                     cached = self._cached(query, key)[0]
                     known[key] = cached and cached[0]
             jobs.append((row, queries))
-        claimed, lock, stop = {}, threading.Lock(), threading.Event()
+        claimed, lock, stop, arrived = {}, threading.Lock(), threading.Event(), queue.SimpleQueue()
 
         def ask(row, queries):
-            asked = {}
             for query, key in queries:
                 candidates = known[key]
                 if candidates is None:
@@ -152,7 +154,7 @@ class OnlineStep:
                                 answer = self.provider.search(query, row.get("country")), dt.date.today().isoformat()
                             except ProviderFailure as failure:
                                 answer = failure
-                            asked[key] = answer
+                            arrived.put((key, answer))  # before any row waiting for it can finish
                         waiting.set_result(answer)
                     answer = waiting.result()
                     if answer is None:
@@ -162,33 +164,32 @@ class OnlineStep:
                     candidates = answer[0]
                 if choose(candidates, row, self.provider.answer)[0]:
                     break
-            return asked
 
         with ThreadPoolExecutor(workers, thread_name_prefix="geocode") as pool:
-            futures, kept = [pool.submit(ask, *job) for job in jobs], set()
+            futures, ready = [pool.submit(ask, *job) for job in jobs], 0
             try:
-                for future in tqdm(as_completed(futures), total=len(futures), file=sys.stderr, disable=not progress,
-                                   unit="row", desc=f"asking {self.name}"):
-                    self._keep(future, kept)
-            except BaseException:
+                for _ in tqdm(as_completed(futures), total=len(futures), file=sys.stderr, disable=not progress,
+                              unit="row", desc=f"asking {self.name}"):
+                    self._keep(arrived)
+                    while ready < len(futures) and futures[ready].done():
+                        futures[ready].result()  # a worker's error is the run's
+                        ready += 1
+                    yield ready
+            except BaseException:  # Ctrl-C, or the chain's error (GeneratorExit)
                 stop.set()
                 for future in futures:
                     future.cancel()
-                for future in futures:
-                    if not future.cancelled():
-                        self._keep(future, kept)
+                pool.shutdown(wait=True)
+                self._keep(arrived)
                 raise
 
-    def _keep(self, future, kept):
-        """Cache and hold in ``fresh`` the answers one prefetch job received (once; marked kept only
-        when all are stored, so a Ctrl-C half-way through keeps the rest on the way out)."""
-        if future in kept:
-            return
-        for key, answer in future.result().items():
+    def _keep(self, arrived):
+        """Cache and hold in ``fresh`` the answers the workers have received so far."""
+        while not arrived.empty():
+            key, answer = arrived.get()
             if isinstance(answer, tuple):
                 self.cache.put(self.provider.id, key, *answer)
             self.fresh[key] = answer
-        kept.add(future)
 
     def _failure(self, row, query, failure):
         """The reason a query got nothing; a refused answer is also listed in ``rejected``."""
@@ -240,15 +241,17 @@ class Chain:
                 step.prepare(asked)
 
     def reaching(self, step, rows, points, numbers):
-        """The rows (as :meth:`locate` sees them) that the steps before ``step`` leave to it; counted
-        nowhere. The steps' results are kept by row number (``numbers``, as :meth:`locate` will be
-        given them) for :meth:`locate`, which then does not run them again."""
-        noted = _Noted(step.name)
+        """The rows (as :meth:`locate` sees them) that the steps before ``step`` leave to it, and their
+        positions in ``rows``; counted nowhere. The steps' results are kept by row number (``numbers``,
+        as :meth:`locate` will be given them) for :meth:`locate`, which then does not run them again."""
+        noted, positions = _Noted(step.name), []
         ahead = Chain(self.steps[:self.steps.index(step)] + [noted], self.input_name, self.force)
         ahead._results, ahead._keep_results = self._results, True
-        for number, row, point in zip(numbers, rows, points, strict=True):
+        for position, (number, row, point) in enumerate(zip(numbers, rows, points, strict=True)):
             ahead.locate(row, point, number)
-        return noted.rows
+            if len(noted.rows) > len(positions):
+                positions.append(position)
+        return noted.rows, positions
 
     def _resolve(self, step, row, number):
         """``step.resolve(row)``, or its result from a first pass over the same rows."""
