@@ -170,10 +170,10 @@ class OnlineStep:
             try:
                 for _ in tqdm(as_completed(futures), total=len(futures), file=sys.stderr, disable=not progress,
                               unit="row", desc=f"asking {self.name}"):
-                    self._keep(arrived)
                     while ready < len(futures) and futures[ready].done():
                         futures[ready].result()  # a worker's error is the run's
                         ready += 1
+                    self._keep(arrived)  # after: every answer a finished row needs was put before it finished
                     yield ready
             except BaseException:  # Ctrl-C, or the chain's error (GeneratorExit)
                 stop.set()
