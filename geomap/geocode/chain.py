@@ -6,10 +6,9 @@ go into its ``geocoding.unresolved`` and into the run's summary.
 """
 
 import datetime as dt
-import queue
 import sys
 import threading
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
 import shapely
@@ -138,7 +137,7 @@ class OnlineStep:
                     cached = self._cached(query, key)[0]
                     known[key] = cached and cached[0]
             jobs.append((row, queries))
-        claimed, lock, stop, arrived = {}, threading.Lock(), threading.Event(), queue.SimpleQueue()
+        claimed, lock, stop, arrived = {}, threading.Lock(), threading.Event(), deque()
 
         def ask(row, queries):
             for query, key in queries:
@@ -154,7 +153,7 @@ class OnlineStep:
                                 answer = self.provider.search(query, row.get("country")), dt.date.today().isoformat()
                             except ProviderFailure as failure:
                                 answer = failure
-                            arrived.put((key, answer))  # before any row waiting for it can finish
+                            arrived.append((key, answer))  # before any row waiting for it can finish
                         waiting.set_result(answer)
                     answer = waiting.result()
                     if answer is None:
@@ -184,12 +183,15 @@ class OnlineStep:
                 raise
 
     def _keep(self, arrived):
-        """Cache and hold in ``fresh`` the answers the workers have received so far."""
-        while not arrived.empty():
-            key, answer = arrived.get()
+        """Cache and hold in ``fresh`` the answers the workers have received so far (``arrived``, a
+        deque they append to). Each leaves the deque only once stored, so a Ctrl-C half-way through
+        leaves the rest to the exit path (storing one twice is harmless)."""
+        while arrived:
+            key, answer = arrived[0]
             if isinstance(answer, tuple):
                 self.cache.put(self.provider.id, key, *answer)
             self.fresh[key] = answer
+            arrived.popleft()
 
     def _failure(self, row, query, failure):
         """The reason a query got nothing; a refused answer is also listed in ``rejected``."""
