@@ -1,13 +1,21 @@
 """Shared fixtures: one headless chromium for every browser test."""
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
+from geomap.render import block_text
 from geomap.snapshot import READY, BrowserMissing, launch_chromium
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def map_head(page):
+    """The head of a map's payload (``#gm-data``, unpacked as the page reads it), from the page's
+    HTML or from an open Playwright page."""
+    return json.loads(block_text(page if isinstance(page, str) else page.content(), "gm-data"))
 
 
 @pytest.fixture(scope="session")

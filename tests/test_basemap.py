@@ -20,7 +20,7 @@ from geomap.load import read_facilities
 from geomap.places import split_at_antimeridian
 from geomap.render import block_text, packed_block, render_html
 
-from conftest import REPO
+from conftest import REPO, map_head
 
 US_PACIFIC = REPO / "tests/fixtures/us_pacific.geojson"  # Nome and Anchorage (Alaska), Hawaii, Guam, Puerto Rico ...
 #: The default page's ceiling, so no change adds weight unnoticed. Issue 11 (item 8) asks for
@@ -75,6 +75,7 @@ def test_data_blocks_are_packed_and_read_back_whole():
     rows = block_text(page, "gm-rows")
     assert [json.loads(line)[0] for line in rows.split("\n")] == facilities["id"].tolist()
     assert json.loads(block_text(page, "gm-basemap"))["cities"]
+    assert map_head(page)["columns"]["lon"] and 'id="gm-data" data-packed="deflate"' in page  # the head too
     packed = re.search(r'id="gm-rows" data-packed="deflate">([^<]*)</script>', page).group(1)
     assert re.fullmatch(r"[A-Za-z0-9+/=]+", packed)  # base64 only: nothing in it can end the script
     assert zlib.decompress(base64.b64decode(packed_block("é €")), -15).decode() == "é €"

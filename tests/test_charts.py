@@ -18,7 +18,7 @@ from geomap.organisations import organisation_name
 from geomap.render import MapOptions, build_head
 from geomap.timeline import national_points
 
-from conftest import REPO
+from conftest import REPO, map_head
 
 COUNTS = REPO / "data/counts.csv"
 TOTALS = [{"country": "VE", "detainees": 530, "qualifier": "exact", "as_of": "2026-02-20", "source": "https://a.example/1", "counted_by": "foro_penal"},
@@ -155,7 +155,7 @@ def test_moving_the_slider_marks_its_date_and_dims_later_figures_in_both_charts(
     page = offline_page.open(maps["en"])
     chart = ".gm-headline svg.gm-chart-national"
     before = page.eval_on_selector(chart + " desc", "d => d.textContent")
-    dates = json.loads(page.eval_on_selector("#gm-data", "e => e.textContent"))["timeline"]["dates"]
+    dates = map_head(page)["timeline"]["dates"]
     date = "2025-08-13"
     page.fill("#gm-timeline-input", str(dates.index(date)))
     page.wait_for_function(f"() => document.querySelector('.gm-asof').textContent.endsWith('{date}')")

@@ -6,8 +6,6 @@ rendered page, both languages), the time view (data and slider), the popup and t
 every export read back.
 """
 
-import json
-import re
 
 import pytest
 from click.testing import CliRunner
@@ -18,7 +16,7 @@ from geomap.join import join_file
 from geomap.load import read_facilities
 from geomap.timeline import timeline
 
-from conftest import REPO
+from conftest import REPO, map_head
 
 SMALL = REPO / "tests/fixtures/small.geojson"
 COUNTS = """facility,detainees,qualifier,as_of,source,counted_by,note
@@ -39,10 +37,6 @@ def counts(tmp_path):
     return path
 
 
-def payload(page):
-    return json.loads(re.search(r'<script type="application/json" id="gm-data">(.*?)</script>', page, re.S)[1])
-
-
 def build(tmp_path, counts, *options):
     out = tmp_path / "map.html"
     result = CliRunner().invoke(main, ["build", str(SMALL), "--counts", str(counts), "-o", str(out), *options])
@@ -55,11 +49,11 @@ def figure_of(total):
 
 
 def test_the_headline_names_each_organisation_with_its_own_latest(tmp_path, counts):
-    data = payload(build(tmp_path, counts).read_text("utf-8"))
+    data = map_head(build(tmp_path, counts).read_text("utf-8"))
     assert data["as_of"] == "2026-03-02" and data["national_primary"] == "foro_penal"  # the most nationwide figures
     assert figure_of(data["national"]) == FORO  # Foro Penal's own latest, not JEP's newer 759
     assert [figure_of(total) for total in data["national_others"]] == [JEP]
-    data = payload(build(tmp_path, counts, "--counted-by", "JEP", "--as-of", "2026-03-01").read_text("utf-8"))
+    data = map_head(build(tmp_path, counts, "--counted-by", "JEP", "--as-of", "2026-03-01").read_text("utf-8"))
     assert data["national_primary"] == "jep" and data["national"] is None  # JEP had not counted yet
     assert [figure_of(total) for total in data["national_others"]] == [FORO]
 
@@ -109,7 +103,7 @@ def test_the_page_never_shows_one_organisations_figure_as_anothers(offline_page,
     assert "Justicia, Encuentro y Perdón (JEP): 70 as of 2026-03-02" in by_organisation
     assert "Foro Penal: 60 as of 2026-03-01" in by_organisation
     # a day earlier on the slider: Foro Penal's own figure, and nothing of JEP's yet
-    dates = json.loads(page.eval_on_selector("#gm-data", "e => e.textContent"))["timeline"]["dates"]
+    dates = map_head(page)["timeline"]["dates"]
     page.fill("#gm-timeline-input", str(dates.index("2026-03-01")))
     page.wait_for_function("() => document.querySelector('.gm-asof').textContent.endsWith('2026-03-01')")
     national = page.inner_text(".gm-national")
@@ -137,7 +131,7 @@ def test_the_default_map_names_who_counted_its_nationwide_figure(tmp_path, monke
     monkeypatch.chdir(REPO)
     out = tmp_path / "map.html"
     assert CliRunner().invoke(main, ["build", "-o", str(out)]).exit_code == 0
-    data = payload(out.read_text("utf-8"))
+    data = map_head(out.read_text("utf-8"))
     assert data["national_primary"] == "foro_penal"  # the dataset's documented default
     assert data["national"]["counted_by"] == "foro_penal"
     assert all(total["counted_by"] != "foro_penal" for total in data["national_others"])
@@ -151,7 +145,7 @@ def test_export_records_the_chosen_primary_organisation(tmp_path, counts):
     assert read_export(out).attrs["primary_counted_by"] == "jep"
     page = tmp_path / "map.html"  # a map of that export leads with it
     assert CliRunner().invoke(main, ["build", str(out), "-o", str(page)]).exit_code == 0
-    assert payload(page.read_text("utf-8"))["national_primary"] == "jep"
+    assert map_head(page.read_text("utf-8"))["national_primary"] == "jep"
 
 
 def test_an_organisation_named_in_free_text_stays_in_its_own_isolate(offline_page, tmp_path):

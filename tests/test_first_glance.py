@@ -11,7 +11,7 @@ from geomap.load import read_facilities
 from geomap.render import CLUSTER_ABOVE, MapOptions, build_head, write_map
 from geomap.style import STATUS_COLOURS
 
-from conftest import REPO
+from conftest import REPO, map_head
 
 SMALL = REPO / "tests/fixtures/small.geojson"
 RGB = {status: [int(hex_[k:k + 2], 16) for k in (1, 3, 5)] for status, hex_ in STATUS_COLOURS.items()}
@@ -168,7 +168,7 @@ def _colour_state(page):
 def test_moving_the_slider_visibly_changes_the_map(offline_page, default_map):
     page = offline_page.open(default_map)
     latest_pixels, latest_statuses = _colour_state(offline_page)
-    dates = json.loads(page.eval_on_selector("#gm-data", "e => e.textContent"))["timeline"]["dates"]
+    dates = map_head(page)["timeline"]["dates"]
     page.fill("#gm-timeline-input", "0")  # the first date: before almost every source
     page.wait_for_function(f"() => document.querySelector('.gm-asof').textContent.endsWith('{dates[0]}')")
     first_pixels, first_statuses = _colour_state(offline_page)
@@ -192,7 +192,7 @@ def test_the_slider_has_start_end_and_year_labels_that_never_collide(browser, de
     page = _open(browser, default_map, width, height)
     try:
         p = page.page
-        dates = json.loads(p.eval_on_selector("#gm-data", "e => e.textContent"))["timeline"]["dates"]
+        dates = map_head(p)["timeline"]["dates"]
         labels = p.evaluate(SCALE_LABELS)
         by_kind = {kind: [label for label in labels if label["kind"] == kind] for kind in ("start", "end", "year")}
         assert [label["text"] for label in by_kind["start"]] == [dates[0][:7]]

@@ -11,7 +11,7 @@ from geomap.cli import main
 from geomap.load import read_facilities
 from geomap.render import IFRAME_SANDBOX, MapOptions, iframe_snippet, write_map
 
-from conftest import REPO
+from conftest import REPO, map_head
 
 pytestmark = pytest.mark.browser
 SMALL = REPO / "tests/fixtures/small.geojson"
@@ -422,7 +422,7 @@ def test_time_view_shows_each_date_as_a_build_as_of_that_date(offline_page, tmp_
     assert CliRunner().invoke(main, ["build", "-o", str(out)]).exit_code == 0  # default data: timeline on
     page = offline_page.open(out)
     assert "(latest)" in page.inner_text(".gm-timeline")
-    dates = json.loads(page.eval_on_selector("#gm-data", "e => e.textContent"))["timeline"]["dates"]
+    dates = map_head(page)["timeline"]["dates"]
     for date in ("2025-01-09", "2026-01-09", dates[-2]):
         stop = dates.index(date)
         page.fill("#gm-timeline-input", str(stop))
@@ -460,7 +460,7 @@ def test_time_view_popup_shows_the_note_of_the_figure_of_that_date(offline_page,
     out = tmp_path / "map.html"
     assert CliRunner().invoke(main, ["build", "-o", str(out)]).exit_code == 0
     page = offline_page.open(out)
-    dates = json.loads(page.eval_on_selector("#gm-data", "e => e.textContent"))["timeline"]["dates"]
+    dates = map_head(page)["timeline"]["dates"]
     page.fill("#gm-timeline-input", str(dates.index("2025-01-09")))  # Tocorón: Foro Penal's 800 of 2024-11
     page.wait_for_function("() => document.querySelector('.gm-asof').textContent.endsWith('2025-01-09')")
     offline_page.reveal("tocoron")

@@ -10,7 +10,7 @@ import pytest
 from geomap.load import read_facilities
 from geomap.render import MapOptions, block_text, make_map, render_html, write_map
 
-from conftest import REPO
+from conftest import REPO, map_head
 from test_security_page import WatchedPage, _executable, _read, _sha256
 
 SMALL = REPO / "tests/fixtures/small.geojson"
@@ -40,7 +40,7 @@ def test_make_map_is_a_folium_map_that_shows_inline_with_its_data():
     shown = fmap._repr_html_()
     assert shown.count("<iframe") == 1
     page = html.unescape(re.search(r'srcdoc="([^"]*)"', shown)[1])
-    assert page.startswith("<!DOCTYPE html>") and '<script type="application/json" id="gm-data">' in page
+    assert page.startswith("<!DOCTYPE html>") and map_head(page)["columns"]["lon"]
     assert '"helicoide"' in block_text(page, "gm-rows") and block_text(page, "gm-basemap")
     assert not _FETCHES.search(page)  # self-contained: nothing to fetch but tiles
     assert _same_up_to_names(page) == _same_up_to_names(render_html(read_facilities(SMALL)))

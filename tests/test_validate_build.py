@@ -12,7 +12,7 @@ from geomap.files import atomic_write
 from geomap.load import read_facilities
 from geomap.render import MapOptions, block_text, render_html
 
-from conftest import REPO
+from conftest import REPO, map_head
 
 SMALL = REPO / "tests/fixtures/small.geojson"
 
@@ -176,13 +176,8 @@ def test_version():
 
 def _payload(page):
     """The page's data: its head, plus "rows" (one list per facility) from the block after the script."""
-    import re
-
-    def block(kind, name):
-        return re.search(rf'<script type="application/{kind}" id="{name}">(.*?)</script>', page, re.S).group(1)
-
     rows = block_text(page, "gm-rows")
-    return {**json.loads(block("json", "gm-data")), "rows": [json.loads(line) for line in rows.split("\n")] if rows else []}
+    return {**map_head(page), "rows": [json.loads(line) for line in rows.split("\n")] if rows else []}
 
 
 def test_default_build_joins_the_shipped_counts_and_shows_the_national_total(tmp_path, monkeypatch):

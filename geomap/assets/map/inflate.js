@@ -1,4 +1,4 @@
-/* inflate: a small map's larger data blocks (details, time view, basemap) come DEFLATE-packed in
+/* inflate: a small map's data blocks (head, details, time view, basemap) come DEFLATE-packed in
  * base64 (render.packed_block), a third of their size; blockText() reads a block either way.
  * The decoder follows RFC 1951 as zlib's puff.c does: synchronous, a few ms for a small map. */
 var LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
