@@ -25,8 +25,10 @@ REGION_DEGREES = 10.0
 #: The grid (degrees) the facilities' points are snapped to before the region is measured: one point
 #: per cell, so 100,000 facilities cost what a few hundred do, off by at most 0.71 degrees of 10.
 REGION_GRID = 1.0
-#: Steps per degree of the page's coordinates (1/1000 degree: ~110 m).
-SCALE = 1000
+#: Steps per degree of the page's coordinates: 1/200 degree (~550 m), the tolerance the vendored
+#: basemap is simplified to (``scripts/vendor_assets.py``), so rounding moves a point at most half
+#: of what simplifying it already did, a pixel at zoom 8; the block is ~25% smaller than at 1/1000.
+SCALE = 200
 #: A city is labelled from this zoom on, by its population (largest first; the page also skips
 #: a label that would overlap a larger city's).
 CITY_ZOOMS = ((1_000_000, 5), (500_000, 6), (250_000, 7), (0, 8))

