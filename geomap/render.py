@@ -501,7 +501,7 @@ class _Page(folium.Figure):
         '<html lang="{{ this.lang }}">\n'
         "<head>\n{{ this.header.render(**kwargs) }}\n</head>\n"
         "<body>\n<main>\n{{ this.html.render(**kwargs) }}\n</main>\n"
-        "<script>\n{{ this.script.render(**kwargs) }}\n</script>\n"
+        "<script>\n{{ this.script_text(**kwargs) }}</script>\n"
         "{{ this.tail.render(**kwargs) }}"
         "</body>\n</html>\n"
     )
@@ -521,6 +521,10 @@ class _Page(folium.Figure):
                            ("description", f'<meta name="description" content="{html.escape(description)}">')):
             self.header.add_child(_Verbatim(text), name=name)
 
+    def script_text(self, **kwargs):
+        """The map's script (folium's and every layer's calls), minified like geomap's own."""
+        return minified_js(self.script.render(**kwargs))
+
     def render(self, **kwargs):
         page = super().render(**kwargs)
         return page.replace(self._policy, content_security_policy(page, self.options), 1)
@@ -531,10 +535,21 @@ _FOLIUM_VIEWPORT = re.compile(r'\s*<meta name="viewport"[^>]*>')
 VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
 
 
+def compact_markup(markup):
+    """``markup`` (script, style and other tags) with each inline script and style minified and the
+    indentation between tags dropped: what folium writes is indented source."""
+    def minified(match):
+        tag, attrs, text = match.groups()
+        return f"<{tag}{attrs}>{minified_css(text) if tag.lower() == 'style' else minified_js(text)}</{tag}>"
+
+    return re.sub(r">\s+<", ">\n<", _INLINE_BLOCK.sub(minified, markup)).strip()
+
+
 class _PinnedMap(folium.Map):
     """A folium Map without folium's CDN defaults (jQuery, Bootstrap, Font Awesome):
     the page gets exactly the pinned Leaflet files it uses, from :func:`_head_assets`;
-    and without folium's viewport, which forbids zooming (the page has its own, :data:`VIEWPORT`)."""
+    without folium's viewport, which forbids zooming (the page has its own, :data:`VIEWPORT`);
+    and with folium's styles and switches in its head minified (:func:`compact_markup`)."""
 
     default_js = []
     default_css = []
@@ -545,7 +560,7 @@ class _PinnedMap(folium.Map):
         text, found = _FOLIUM_VIEWPORT.subn("", header._children[self.get_name()].render(), count=1)
         if not found:  # a folium that writes it differently: fail the build, not the reader's zoom
             raise RuntimeError("folium's viewport <meta> not found: update render._FOLIUM_VIEWPORT")
-        header.add_child(_Verbatim(text), name=self.get_name())
+        header.add_child(_Verbatim(compact_markup(text)), name=self.get_name())
 
 
 def page_description(title, subtitle):
