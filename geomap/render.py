@@ -57,6 +57,7 @@ TILE_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright" tar
 _STYLES = [("leaflet", "leaflet.css"), ("leaflet.fullscreen", "Control.FullScreen.css")]
 _SCRIPTS = [("leaflet", "leaflet.js"), ("supercluster", "supercluster.min.js"),
             ("leaflet.fullscreen", "Control.FullScreen.umd.js")]
+_CLUSTER_SCRIPT = ("supercluster", "supercluster.min.js")
 #: The page's own script: the parts of the map under ``assets/map/``, in this order (README "Layout").
 PAGE_SCRIPTS = ("core", "inflate", "schedule", "canvas", "clusters", "charts", "popup", "legend", "search", "table",
                 "timeline", "headline", "keyboard", "layout", "arrange", "basemap", "snapshot", "main")
@@ -152,7 +153,13 @@ def page_script():
     return '(function () {\n"use strict";\n' + "\n".join(parts) + "})();\n"
 
 
-def _head_assets(cdn):
+def vendored_scripts(clustered):
+    """The vendored scripts a page loads: supercluster only on a map that clusters (10 KB; a map
+    that does not never builds a cluster index)."""
+    return [key for key in _SCRIPTS if clustered or key != _CLUSTER_SCRIPT]
+
+
+def _head_assets(cdn, clustered):
     """<style>/<script> tags for the vendored files, inline or linked to the pinned CDN copies."""
     parts = []
     for package, name in _STYLES:
@@ -162,7 +169,7 @@ def _head_assets(cdn):
         else:
             parts.append(f"<style>/* {package} {entry['version']} */\n{_inline_css(package, name)}</style>")
     parts.append(f"<style>{minified_css(_assets().joinpath('geomap.css').read_text('utf-8'))}</style>")
-    for package, name in _SCRIPTS:
+    for package, name in vendored_scripts(clustered):
         entry = manifest()[(package, name)]
         if cdn:
             parts.append(f'<script src="{entry["cdn"]}" integrity="{entry["integrity"]}" crossorigin="anonymous"></script>')
@@ -197,7 +204,8 @@ def content_security_policy(page, options):
         elif not _NOT_SCRIPT.search(attrs):  # data blocks never run: they need no hash
             scripts[_csp_hash(text)] = None
     if options.cdn:
-        scripts.update(dict.fromkeys(manifest()[key]["cdn"] for key in _SCRIPTS))
+        scripts.update(dict.fromkeys(manifest()[key]["cdn"] for key in _SCRIPTS
+                                     if f'<script src="{manifest()[key]["cdn"]}"' in page))  # those it links
         styles.update(dict.fromkeys(manifest()[key]["cdn"] for key in _STYLES))
     images = "data:" + (" https://tile.openstreetmap.org" if options.tiles else "")
     return (f"default-src 'none'; script-src 'report-sample' {' '.join(scripts)}; "
@@ -472,7 +480,7 @@ class GeomapLayer(MacroElement):
     def render(self, **kwargs):
         figure = self.get_root()
         tail = getattr(figure, "tail", figure.html)  # a plain folium Figure: all before the script
-        figure.header.add_child(_Verbatim(_head_assets(self.options.cdn)), name="geomap_assets")
+        figure.header.add_child(_Verbatim(_head_assets(self.options.cdn, self.head["options"]["cluster"])), name="geomap_assets")
         if any(isinstance(element, folium.Marker) and element.icon is None for element in _descendants(self._parent)):
             figure.header.add_child(_Verbatim(_default_icon_script()), name="geomap_default_icon")
         figure.html.add_child(_Verbatim(_data_block("json", _DATA_ID, json_for_script(self.head), self.packed)),

@@ -81,12 +81,12 @@ def _executable(block):
                          ids=["default", "embed-es", "static"])
 def test_every_inline_script_and_style_is_hashed_and_nothing_else_is_allowed(options):
     facilities = read_facilities(SMALL)
-    page = "".join(page_parts(facilities, options, batch=1))  # written in parts, as a big map is
+    page = "".join(page_parts(facilities, options, batch=1))  # written in parts, as a big map is (4 sites: no supercluster)
     parser, csp = _read(page)
     scripts = [b for b in parser.blocks if _executable(b)]
     styles = [b for b in parser.blocks if b["tag"] == "style"]
     data = [b for b in parser.blocks if b["tag"] == "script" and not _executable(b)]
-    assert len(scripts) >= 6 and len(styles) >= 4 and {b["attrs"]["type"] for b in data} == {"application/json", "application/x-ndjson"}
+    assert len(scripts) >= 5 and len(styles) >= 4 and {b["attrs"]["type"] for b in data} == {"application/json", "application/x-ndjson"}
     assert sorted(h for h in csp["script-src"] if h.startswith("'sha256-")) == sorted({_sha256(b["text"]) for b in scripts})
     assert sorted(h for h in csp["style-src"] if h.startswith("'sha256-")) == sorted({_sha256(b["text"]) for b in styles})
     assert not {_sha256(b["text"]) for b in data} & set(csp["script-src"])  # data blocks never run: not hashed
@@ -101,7 +101,7 @@ def test_every_inline_script_and_style_is_hashed_and_nothing_else_is_allowed(opt
 
 
 def test_cdn_pages_allow_exactly_the_pinned_files_with_integrity():
-    page = render_html(read_facilities(SMALL), MapOptions(cdn=True))
+    page = render_html(read_facilities(SMALL), MapOptions(cdn=True, cluster_above=0))  # clustered: all three
     parser, csp = _read(page)
     linked = [b for b in parser.blocks if b["tag"] == "script" and "src" in b["attrs"]]
     sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)" integrity="(sha384-[^"]+)" crossorigin="anonymous">', page)

@@ -126,9 +126,17 @@ def test_build_writes_self_contained_map(tmp_path):
 
 
 def test_cdn_links_the_same_pinned_versions_with_integrity(tmp_path):
-    page = render_html(read_facilities(SMALL), MapOptions(cdn=True))
+    page = render_html(read_facilities(SMALL), MapOptions(cdn=True, cluster_above=0))
     assert 'src="https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js" integrity="sha384-' in page
     assert "supercluster@9.1.0" in page
+
+
+@pytest.mark.parametrize("cdn", [False, True], ids=["inline", "cdn"])
+def test_only_a_map_that_clusters_carries_supercluster(cdn):
+    facilities = read_facilities(SMALL)  # 4 facilities: clustered only when asked to from 0 on
+    vendored = "supercluster@9.1.0/" if cdn else "/* supercluster 9.1.0 */"  # its link, or its inlined copy
+    assert vendored not in render_html(facilities, MapOptions(cdn=cdn))
+    assert vendored in render_html(facilities, MapOptions(cdn=cdn, cluster_above=0))
 
 
 def test_fixed_overhead_stays_well_under_500_kb(tmp_path):
