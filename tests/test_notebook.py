@@ -46,6 +46,13 @@ def test_make_map_is_a_folium_map_that_shows_inline_with_its_data():
     assert _same_up_to_names(page) == _same_up_to_names(render_html(read_facilities(SMALL)))
 
 
+def test_what_folium_writes_reaches_the_page_minified():
+    page = render_html(read_facilities(SMALL))
+    assert "<style>html,body{width:100%;height:100%;margin:0;padding:0}</style>" in page  # folium's head
+    script = re.search(r"</main>\n<script>\n(.*?)</script>", page, re.S)[1]  # the map's: folium's and geomap's calls
+    assert "L.map(" in script and "geomap.render(" in script and "\n " not in script
+
+
 def test_saving_the_map_writes_the_page_write_map_writes(tmp_path):
     facilities = read_facilities(SMALL)
     make_map(facilities, MapOptions(lang="es")).save(str(tmp_path / "saved.html"))
