@@ -353,9 +353,8 @@ def build_head(facilities, options):
     }
 
 
-#: Up to this many facilities the payload's head, detail rows, time view and basemap are packed
-#: (:func:`packed_block`): a third of their size, unpacked in a few ms. A larger map streams its rows
-#: as lines and keeps its head (mostly the draw columns) as JSON, unpacked.
+#: Up to this many facilities the detail rows, time view and basemap are packed (:func:`packed_block`):
+#: a third of their size, unpacked in a few ms. A larger map streams its rows as lines, unpacked.
 PACK_LIMIT = AUTO_LIMIT
 _PACKED = ' data-packed="deflate"'
 
@@ -483,8 +482,8 @@ class GeomapLayer(MacroElement):
         figure.header.add_child(_Verbatim(_head_assets(self.options.cdn, self.head["options"]["cluster"])), name="geomap_assets")
         if any(isinstance(element, folium.Marker) and element.icon is None for element in _descendants(self._parent)):
             figure.header.add_child(_Verbatim(_default_icon_script()), name="geomap_default_icon")
-        figure.html.add_child(_Verbatim(_data_block("json", _DATA_ID, json_for_script(self.head), self.packed)),
-                              name="geomap_data")
+        # The head stays JSON: the first draw reads it, and unpacking it costs that draw more than it saves.
+        figure.html.add_child(_Verbatim(_data_block("json", _DATA_ID, json_for_script(self.head), False)), name="geomap_data")
         tail.add_child(_DetailRows(self), name="geomap_rows")
         if self.view and not self.options.static:  # a picture never moves to another date
             tail.add_child(_Verbatim(_data_block("json", _TIMELINE_ID, json_for_script(self.view), self.packed)),

@@ -13,7 +13,7 @@ function render(map, ids) {
 
 // The payload's columns, indexed for drawing (gm.data, t, facilities, view and what the controls show).
 function indexData(gm) {
-  var data = JSON.parse(blockText(gm.ids.data)), t = data.labels;
+  var data = JSON.parse(document.getElementById(gm.ids.data).textContent), t = data.labels;
   SHAPES = data.style.shapes; COLOURS = data.style.colours; GROUP_COLOURS = data.style.groups; STATUS_ORDER = data.statuses;
   t.lang = data.lang; t.locale = data.lang === "es" ? "es-VE" : "en-US";
   document.title = data.title;
