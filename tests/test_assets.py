@@ -6,8 +6,10 @@ import json
 import re
 from importlib import resources
 
+import pytest
+
 from geomap.load import read_facilities
-from geomap.render import PAGE_SCRIPTS, minified_js, render_html
+from geomap.render import PAGE_SCRIPTS, PICTURE_SCRIPTS, MapOptions, minified_js, render_html
 
 from conftest import REPO
 
@@ -51,15 +53,18 @@ def _walk(folder):
             yield child
 
 
-def test_every_part_of_the_page_script_is_inlined_once_in_order_in_one_script():
+@pytest.mark.parametrize("static", [False, True], ids=["page", "picture"])
+def test_every_part_of_the_page_script_is_inlined_once_in_order_in_one_script(static):
     parts = resources.files("geomap").joinpath("assets", "map")
     assert sorted(PAGE_SCRIPTS) == sorted(p.name[:-3] for p in parts.iterdir() if p.name.endswith(".js"))
-    texts = [minified_js(parts.joinpath(f"{name}.js").read_text("utf-8")) for name in PAGE_SCRIPTS]
-    page = render_html(read_facilities(SMALL))
-    own = [block for block in re.findall(r"<script>(.*?)</script>", page, re.S) if texts[0] in block]
+    texts = {name: minified_js(parts.joinpath(f"{name}.js").read_text("utf-8")) for name in PAGE_SCRIPTS}
+    page = render_html(read_facilities(SMALL), MapOptions(static=static))
+    own = [block for block in re.findall(r"<script>(.*?)</script>", page, re.S) if texts["core"] in block]
     assert len(own) == 1  # one block, one CSP hash
-    positions = [own[0].find(text) for text in texts]
-    assert -1 not in positions and positions == sorted(positions), dict(zip(PAGE_SCRIPTS, positions))
+    shown = [name for name in PAGE_SCRIPTS if static or name not in PICTURE_SCRIPTS]  # a page never turns into a picture
+    positions = [own[0].find(texts[name]) for name in shown]
+    assert -1 not in positions and positions == sorted(positions), dict(zip(shown, positions))
+    assert all(texts[name] not in own[0] for name in set(PAGE_SCRIPTS) - set(shown))
     assert page.index(own[0]) < page.index('id="gm-rows"')  # it draws before the details are parsed
 
 
