@@ -1,5 +1,5 @@
-/* inflate: a small map's data blocks (head, details, time view, basemap) come DEFLATE-packed in
- * base64 (render.packed_block), a third of their size; blockText() reads a block either way.
+/* inflate: a small map's larger data blocks (details, time view, basemap) come DEFLATE-packed in
+ * base85 (render.packed_block), a third of their size; blockText() reads a block either way.
  * The decoder follows RFC 1951 as zlib's puff.c does: synchronous, a few ms for a small map. */
 var LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
 var LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
@@ -131,11 +131,25 @@ function inflate(data) {
   return out.bytes.subarray(0, out.n);
 }
 
+// The packed blocks' digits (render.packed_digits): RFC 1924's, with "." for "<".
+var BASE85 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;.=>?@^_`{|}~";
+
+// The bytes ``text`` holds: 5 digits for 4 bytes, a last group of n digits for n - 1 (padded with the
+// last digit, as b85decode does).
+function base85Bytes(text) {
+  var digit = new Uint8Array(128), n = text.length, bytes = new Uint8Array(Math.ceil(n / 5) * 4), k, j, o = 0;
+  for (k = 0; k < 85; k++) digit[BASE85.charCodeAt(k)] = k;
+  for (k = 0; k < n; k += 5, o += 4) {
+    var value = 0;
+    for (j = k; j < k + 5; j++) value = value * 85 + (j < n ? digit[text.charCodeAt(j)] : 84);
+    bytes[o] = value >>> 24; bytes[o + 1] = value >>> 16; bytes[o + 2] = value >>> 8; bytes[o + 3] = value;
+  }
+  return bytes.subarray(0, n - Math.ceil(n / 5));
+}
+
 // The text of a data block: as written, or unpacked when render packed it.
 function blockText(id) {
   var node = document.getElementById(id), text = node.textContent;
   if (node.getAttribute("data-packed") !== "deflate") return text;
-  var binary = atob(text), bytes = new Uint8Array(binary.length);
-  for (var k = 0; k < binary.length; k++) bytes[k] = binary.charCodeAt(k);
-  return new TextDecoder().decode(inflate(bytes));
+  return new TextDecoder().decode(inflate(base85Bytes(text)));
 }
