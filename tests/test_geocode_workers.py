@@ -224,3 +224,65 @@ def test_the_chain_locates_the_first_rows_while_later_ones_are_still_asked(tmp_p
     folder.mkdir()
     threaded_nominatim._answer = answer
     assert _comparable(together) == _comparable(run(folder, threaded_nominatim, rows))
+
+
+def test_answers_held_for_a_commit_lock_nothing_and_a_busy_cache_is_one_clear_error(tmp_path):
+    """Answers waiting for their commit are held in memory, not in an open transaction: another
+    geomap on the same cache writes meanwhile (a run waiting on the network blocked it for as long).
+    A cache another program keeps locked is an InputError naming the file, not a traceback."""
+    import sqlite3
+
+    path = tmp_path / "cache.sqlite"
+    with GeocodeCache(path) as cache:
+        cache.put("p", "q0", [], "2026-12-01")
+        cache.put("p", "q1", [], "2026-12-01")  # within COMMIT_SECONDS of the first: held
+        assert cache.get("p", "q1") == ([], "2026-12-01")  # the run itself reads what it holds
+        other = sqlite3.connect(path, timeout=0.1)
+        with other:
+            other.execute("INSERT INTO answers VALUES ('p', 'other', '[]', '2026-12-01')")  # not "database is locked"
+        with other:
+            other.execute("BEGIN IMMEDIATE")  # now the other program holds the write lock
+            cache._db.execute("PRAGMA busy_timeout = 50")  # do not wait the default 5 s for it
+            with pytest.raises(InputError, match=r"cache\.sqlite: cannot write to the geocoding cache .*--cache PATH"):
+                cache.commit()
+        other.close()
+    with GeocodeCache(path) as reader:
+        assert len(reader) == 3  # the held answers were written on close, once the lock was let go
+
+
+def test_a_search_that_raises_ends_the_run_with_its_error_and_no_row_waits_for_ever(tmp_path, threaded_nominatim, monkeypatch):
+    """A provider error that is not a ProviderFailure (a bug) is the run's error: the rows sharing
+    that query are released instead of waiting for an answer that will never come."""
+    from geomap.geocode import chain
+
+    rows = rows_and_places(threaded_nominatim, 8)
+    rows.insert(1, dict(rows[0], id="twin"))  # shares the first row's query, asked at the same time
+    search, twin_waits = OnlineGeocoder.search, threading.Event()
+
+    class Answer(chain.Future):  # a query's answer, which a row that shares it waits for
+        def result(self, timeout=None):
+            twin_waits.set()
+            return super().result(timeout)
+
+    def broken(self, query, country=None):
+        if query.startswith(rows[0]["name"]):
+            twin_waits.wait(30)  # the twin's worker has found the query taken and waits for its answer
+            raise RuntimeError("a bug in a provider")
+        return search(self, query, country)
+
+    monkeypatch.setattr(chain, "Future", Answer)
+    monkeypatch.setattr(OnlineGeocoder, "search", broken)
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(_raised(run, tmp_path, threaded_nominatim, rows, workers=4)), daemon=True)
+    worker.start()
+    worker.join(60)  # a generous bound for a loaded machine: the run takes well under a second
+    assert not worker.is_alive(), "the run waits for ever on a query whose search raised"
+    assert isinstance(outcome[0], RuntimeError) and str(outcome[0]) == "a bug in a provider"
+
+
+def _raised(call, *args, **kwargs):
+    try:
+        call(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 -- the test looks at what was raised
+        return exc
+    return None

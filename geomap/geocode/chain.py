@@ -147,14 +147,16 @@ class OnlineStep:
                         mine = key not in claimed
                         waiting = claimed.setdefault(key, Future())
                     if mine:
-                        answer = None  # not asked: the run is stopping
-                        if not stop.is_set():
-                            try:
-                                answer = self.provider.search(query, row.get("country")), dt.date.today().isoformat()
-                            except ProviderFailure as failure:
-                                answer = failure
-                            arrived.append((key, answer))  # before any row waiting for it can finish
-                        waiting.set_result(answer)
+                        answer = None  # not asked: the run is stopping (or the search raised: the run's error)
+                        try:
+                            if not stop.is_set():
+                                try:
+                                    answer = self.provider.search(query, row.get("country")), dt.date.today().isoformat()
+                                except ProviderFailure as failure:
+                                    answer = failure
+                                arrived.append((key, answer))  # before any row waiting for it can finish
+                        finally:
+                            waiting.set_result(answer)  # rows sharing the query never wait for ever
                     answer = waiting.result()
                     if answer is None:
                         break
