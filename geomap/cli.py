@@ -470,8 +470,8 @@ def add(ctx, report_path, facilities_path, counts_path, strict, dry_run, **setti
 @click.option("--size", metavar="WxH|PRESET",
               help="Picture size: WIDTHxHEIGHT, or og (1200x630, a link card), square (1080x1080) or portrait "
                    "(1080x1350) for posts  [default: og]")
-@click.option("--width", type=click.IntRange(200, 8000), help="Width in pixels (instead of --size).")
-@click.option("--height", type=click.IntRange(200, 8000), help="Height in pixels (instead of --size).")
+@click.option("--width", type=int, help="Width in pixels (instead of --size; 800 or more).")
+@click.option("--height", type=int, help="Height in pixels (instead of --size; 630 or more).")
 @click.option("--counts", "counts_paths", metavar="FILE", callback=_curated, multiple=True,
               help="Join dated counts first, as `geomap build --counts` (repeatable).")
 @click.option("--as-of", "as_of", metavar="DATE", help="The map as it stood on DATE (YYYY-MM-DD or YYYY-MM).")
@@ -504,7 +504,10 @@ def snapshot(input_path, output, size, width, height, counts_paths, as_of, lang,
 
     if size and (width or height):
         raise InputError(f"--size {size}: give --size or --width/--height, not both")
-    width, height = parse_size(size) if size else (width or SIZES["og"][0], height or SIZES["og"][1])
+    if size:
+        width, height = parse_size(size)
+    else:
+        width, height = parse_size(f"{width or SIZES['og'][0]}x{height or SIZES['og'][1]}", option="--width/--height")
     output = output or default_output(lang, ".png")
     facilities = _with_counts(read_facilities(input_path), input_path, counts_paths, as_of, counted_by=counted_by)
     options = MapOptions(lang=lang, title=title, as_of=as_of, counted_by=counted_by, tiles=tiles)

@@ -23,8 +23,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking"
 READY = "html[data-geomap-ready=true]"
 #: Picture sizes for the usual posts: a link card (Open Graph, X, LinkedIn), a square and a portrait post.
 SIZES = {"og": (1200, 630), "square": (1080, 1080), "portrait": (1080, 1350)}
-#: Widths and heights chromium draws well (below, the headline and legend fill the picture).
-SIDE = (200, 8000)
+#: The smallest picture (width, height): the headline, legend, inset and caption need it, shown whole
+#: (a picture has no compact layout: nothing in it can be opened); and the largest side chromium draws well.
+SMALLEST, LARGEST = (800, 630), 8000
 
 
 class BrowserMissing(GeomapError):
@@ -52,16 +53,18 @@ def launch_chromium():
             browser.close()
 
 
-def parse_size(text):
-    """``(width, height)`` from a preset name (:data:`SIZES`) or ``WIDTHxHEIGHT``."""
+def parse_size(text, option="--size"):
+    """``(width, height)`` from a preset name (:data:`SIZES`) or ``WIDTHxHEIGHT`` (``option``: what
+    the error names)."""
     wanted = str(text).strip().lower()
     if wanted in SIZES:
         return SIZES[wanted]
     match = re.fullmatch(r"(\d+)x(\d+)", wanted)
-    if match and all(SIDE[0] <= int(side) <= SIDE[1] for side in match.groups()):
+    if match and all(least <= int(side) <= LARGEST for least, side in zip(SMALLEST, match.groups())):
         return int(match[1]), int(match[2])
     presets = ", ".join(f"{name} ({w}x{h})" for name, (w, h) in SIZES.items())
-    raise InputError(f"--size {text!r}: give WIDTHxHEIGHT ({SIDE[0]} to {SIDE[1]} pixels a side) or a preset: {presets}")
+    raise InputError(f"{option} {text!r}: give WIDTHxHEIGHT ({SMALLEST[0]} to {LARGEST} pixels wide, {SMALLEST[1]} to "
+                     f"{LARGEST} high: a picture shows its headline, legend and inset whole) or a preset: {presets}")
 
 
 def picture_options(options):
