@@ -178,7 +178,7 @@ def test_text_outputs_to_stdout_are_utf8_whatever_stdout_claims(here):
 
 @pytest.mark.browser
 def test_snapshot_reads_stdin_and_writes_the_png_to_stdout(here, browser):
-    done = geomap_process(["snapshot", "-", "-o", "-", "--width", "400", "--height", "300"], SMALL.read_bytes(), cwd=here,
+    done = geomap_process(["snapshot", "-", "-o", "-", "--width", "800", "--height", "630"], SMALL.read_bytes(), cwd=here,
                           LC_ALL="C")
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout.startswith(b"\x89PNG\r\n\x1a\n")
