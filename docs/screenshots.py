@@ -7,7 +7,6 @@ the reader would see:
 Debian's chromium through Playwright, with every request but ``file:`` blocked: the pictures show
 what a reader sees when the tiles cannot load (the offline basemap, no network)."""
 
-import sys
 import tempfile
 from pathlib import Path
 
@@ -43,4 +42,3 @@ if __name__ == "__main__":
         out = Path(folder) / "map.html"
         main(["build", "--no-tiles", "-o", str(out)], standalone_mode=False)
         take(out)
-    sys.exit(0)

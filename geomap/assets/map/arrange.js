@@ -24,10 +24,8 @@ function arrange(gm) {
   }
 
   // The compact layout or not, by the map's size: each change starts from that layout's defaults.
-  // Never in a picture: its panels are shown whole, since no one can open them.
   function setMode() {
-    var w = container.clientWidth, h = container.clientHeight;
-    var now = !gm.data.options.static && (w < COMPACT_WIDTH || h < COMPACT_HEIGHT);
+    var w = container.clientWidth, h = container.clientHeight, now = w < COMPACT_WIDTH || h < COMPACT_HEIGHT;
     container.style.setProperty("--gm-w", w + "px");
     container.style.setProperty("--gm-h", h + "px");
     if (now === compact) return;
@@ -47,14 +45,13 @@ function arrange(gm) {
     container.classList.remove("gm-credits-folded");
     text.style.maxWidth = "";
     var room = container.clientWidth - left - GAP;
-    var folded = !gm.data.options.static && (compact || text.getBoundingClientRect().width > room);
+    var folded = compact || text.getBoundingClientRect().width > room;
     container.classList.toggle("gm-credits-folded", folded);
     if (folded) text.style.maxWidth = Math.max(120, room - GAP - 40) + "px";
   }
 
   // Each panel's scrolling part (.gm-fit) as tall as its panel's room, the earlier ones (the headline first) first.
   function fitPanels() {
-    if (gm.data.options.static) return; // a picture's legend cannot be scrolled: whole, as it is
     var parts = controlsIn(".leaflet-control .gm-fit");
     parts.forEach(function (part) { part.style.maxHeight = "0px"; });
     parts.forEach(function (part) { part.style.maxHeight = Math.max(MIN_FIT, room(part.closest(".leaflet-control"))) + "px"; });

@@ -27,7 +27,7 @@ function controls(gm, statusCounts, scale) {
   if (timeline && !data.options.static) control("bottomright", function () { return timeControl(timeline.dates, data.as_of, t, timeView(gm)); }).addTo(map);
   if (L.Control.FullScreen) new L.Control.FullScreen({ position: "topright", title: t.fullscreen, titleCancel: t.fullscreen_exit }).addTo(map);
   map.attributionControl.setPrefix('<a href="https://leafletjs.com" target="_blank" rel="noopener noreferrer">Leaflet</a>');
-  arrange(gm);
+  if (!data.options.static) arrange(gm); // a picture is not arranged: nothing in it opens, so it shows its panels whole
 }
 
 // The map's credits (Leaflet's attribution) in a control of their own, at the very bottom right,
