@@ -25,7 +25,7 @@ import uuid
 import zlib
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import folium
@@ -58,8 +58,10 @@ _STYLES = [("leaflet", "leaflet.css"), ("leaflet.fullscreen", "Control.FullScree
 _SCRIPTS = [("leaflet", "leaflet.js"), ("supercluster", "supercluster.min.js"),
             ("leaflet.fullscreen", "Control.FullScreen.umd.js")]
 _CLUSTER_SCRIPT = ("supercluster", "supercluster.min.js")
-#: The page's own script: the parts of the map under ``assets/map/``, in this order (README "Layout").
-PAGE_SCRIPTS = ("core", "inflate", "schedule", "canvas", "clusters", "charts", "popup", "legend", "search", "table",
+#: The page's loader, its one plain inline script of its own (:func:`loader_script`): it unpacks the others.
+LOADER_SCRIPT = "inflate"
+#: The page's own script: the other parts of the map under ``assets/map/``, in this order (README "Layout").
+PAGE_SCRIPTS = ("core", "schedule", "canvas", "clusters", "charts", "popup", "legend", "search", "table",
                 "timeline", "headline", "keyboard", "layout", "arrange", "basemap", "snapshot", "main")
 #: The parts only a picture (``MapOptions.static``) runs: its caption, inset and fanned markers.
 PICTURE_SCRIPTS = ("snapshot",)
@@ -99,7 +101,8 @@ def _assets():
 def manifest():
     """The vendored front-end files: package, version, licence, SHA-256, CDN URL."""
     data = json.loads(_assets().joinpath("manifest.json").read_text("utf-8"))
-    return {(p["name"], f["path"].rsplit("/", 1)[-1]): {**f, "package": p["name"], "version": p["version"]}
+    return {(p["name"], f["path"].rsplit("/", 1)[-1]): {**f, "package": p["name"], "version": p["version"],
+                                                          "license": p["license"]}
             for p in data["packages"] for f in p["files"]}
 
 
@@ -150,11 +153,43 @@ def page_script(static=False):
 
     One wrapper, so each file holds only its part's declarations, they see each other without a
     namespace, nothing leaks but ``window.geomap`` (and the ``window.geomapMap`` tests read), and
-    the page has one inline script, one CSP hash, run before the detail rows are parsed.
+    the page has one script of its own, one CSP hash, run before the detail rows are parsed. It reads
+    data blocks with the loader's ``blockText`` (:func:`loader_script`).
     """
-    parts = [minified_js(_assets().joinpath("map", f"{name}.js").read_text("utf-8")) for name in PAGE_SCRIPTS
-             if static or name not in PICTURE_SCRIPTS]
-    return '(function () {\n"use strict";\n' + "\n".join(parts) + "})();\n"
+    parts = [_map_part(name) for name in PAGE_SCRIPTS if static or name not in PICTURE_SCRIPTS]
+    return '(function (blockText) {\n"use strict";\n' + "\n".join(parts) + "})(window.geomapBlockText);\n"
+
+
+def _map_part(name):
+    return minified_js(_assets().joinpath("map", f"{name}.js").read_text("utf-8"))
+
+
+#: The type of a packed script's block: not a JavaScript type, so the parser never runs it (:func:`loader_script` does).
+PACKED_SCRIPT = "application/x-geomap-script"
+
+
+def loader_script():
+    """The page's one plain inline script of its own (``inflate.js``), after the packed scripts' blocks:
+    it runs them in order (:data:`PACKED_SCRIPT`) and hands the page script its ``blockText``, the
+    one global it sets. Synchronous, so they have all run before the parser reaches the map's script."""
+    return ('(function () {\n"use strict";\n' + _map_part(LOADER_SCRIPT) +
+            f"\nwindow.geomapBlockText = blockText;\nrunPackedScripts({json.dumps(PACKED_SCRIPT)});\n}})();\n")
+
+
+@cache
+def packed_script(text):
+    """``text`` (a script) packed as a data block is (:func:`packed_block`); cached: the same few scripts
+    are packed for every page."""
+    if "\r" in text:  # the parser normalises newlines, a script inserted from its text never is: one hash for both
+        raise ValueError("a script to pack holds a carriage return")
+    return packed_block(text)
+
+
+def _packed_script_block(block_id, text, comment):
+    """A packed script's block, after an HTML comment saying what it is (a vendored file: package,
+    version, licence); :func:`loader_script` runs it."""
+    return (f"<!-- {comment} -->\n"
+            f'<script type="{PACKED_SCRIPT}" id="{block_id}"{_PACKED}>{packed_script(text)}</script>')
 
 
 def vendored_scripts(clustered):
@@ -164,7 +199,8 @@ def vendored_scripts(clustered):
 
 
 def _head_assets(cdn, clustered, static):
-    """<style>/<script> tags for the vendored files, inline or linked to the pinned CDN copies."""
+    """<style>/<script> tags for the vendored files, inline or linked to the pinned CDN copies, and the
+    page's own script; the inline scripts packed, run by the loader after them (:func:`loader_script`)."""
     parts = []
     for package, name in _STYLES:
         entry = manifest()[(package, name)]
@@ -179,15 +215,18 @@ def _head_assets(cdn, clustered, static):
             parts.append(f'<script src="{entry["cdn"]}" integrity="{entry["integrity"]}" crossorigin="anonymous"></script>')
         else:
             # minified as inlined (licence comments kept): leaflet.fullscreen ships unminified
-            parts.append(f"<script>/* {package} {entry['version']} */\n{minified_js(_vendor_text(package, name), keep_licence=True)}</script>")
-    parts.append(f"<script>{page_script(static)}</script>")
+            parts.append(_packed_script_block(
+                f"gm-js-{package.replace('.', '-')}", minified_js(_vendor_text(package, name), keep_licence=True),
+                f"{package} {entry['version']}, {entry['license']}: {entry['package_path']}, minified, packed"))
+    parts.append(_packed_script_block("gm-js-page", page_script(static), "geomap's own script (assets/map), packed"))
+    parts.append(f"<script>{loader_script()}</script>")
     return "\n".join(parts)
 
 
 #: An inline <script> or <style> and its text, as the HTML parser splits them (the page's own
 #: markup only: data sits in JSON blocks whose ``<`` is escaped, so it cannot end one early).
 _INLINE_BLOCK = re.compile(r"<(script|style)\b([^>]*)>(.*?)</\1\b[^>]*>", re.S | re.I)
-_NOT_SCRIPT = re.compile(r"""\b(src\s*=|type\s*=\s*["']?application/(json|x-ndjson)\b)""", re.I)
+_NOT_SCRIPT = re.compile(r"""\b(src\s*=|type\s*=\s*["']?application/(json|x-ndjson|x-geomap-script)\b)""", re.I)
 
 
 def _csp_hash(text):
@@ -198,13 +237,22 @@ def _csp_hash(text):
     return f"'sha256-{base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()}'"
 
 
+@lru_cache(maxsize=32)
+def _packed_script_hash(packed):
+    """The CSP source expression matching the script the loader makes of a packed block."""
+    return _csp_hash(_unpacked(packed))
+
+
 def content_security_policy(page, options):
-    """The page's policy: nothing runs or styles it but its own inline blocks (by hash) and, with
-    --cdn, its pinned files (by exact URL); it loads nothing but tiles. docs/security.md says why."""
+    """The page's policy: nothing runs or styles it but its own inline blocks and the scripts its loader
+    unpacks (by hash) and, with --cdn, its pinned files (by exact URL); it loads nothing but tiles.
+    docs/security.md says why."""
     scripts, styles = {}, {}
     for tag, attrs, text in _INLINE_BLOCK.findall(page):
         if tag.lower() == "style":
             styles[_csp_hash(text)] = None
+        elif f'type="{PACKED_SCRIPT}"' in attrs:  # run by the loader, as an inline script of its unpacked text
+            scripts[_packed_script_hash(text)] = None
         elif not _NOT_SCRIPT.search(attrs):  # data blocks never run: they need no hash
             scripts[_csp_hash(text)] = None
     if options.cdn:
@@ -376,14 +424,25 @@ def packed_digits(data):
     return base64.b85encode(data).decode().replace("<", ".")
 
 
+def _unpacked(packed):
+    """The text :func:`packed_block` packed."""
+    return zlib.decompress(base64.b85decode(packed.replace(".", "<")), -15).decode()
+
+
 def block_text(page, block_id):
     """The text of the page's data block ``block_id`` (unpacked if packed), as the page reads it; None if absent."""
     found = re.search(rf'<script type="[^"]*" id="{re.escape(block_id)}"( data-packed="deflate")?>(.*?)</script>', page, re.S)
     if not found:
         return None
-    if not found.group(1):
-        return found.group(2)
-    return zlib.decompress(base64.b85decode(found.group(2).replace(".", "<")), -15).decode()
+    return _unpacked(found.group(2)) if found.group(1) else found.group(2)
+
+
+def page_scripts(page):
+    """The text of every inline script the page runs, in order: its plain ones as written, its packed
+    ones (:func:`loader_script`) unpacked, as the loader runs them; what the tests read for code."""
+    return [_unpacked(text) if f'type="{PACKED_SCRIPT}"' in attrs else text
+            for tag, attrs, text in _INLINE_BLOCK.findall(page)
+            if tag.lower() == "script" and (f'type="{PACKED_SCRIPT}"' in attrs or not _NOT_SCRIPT.search(attrs))]
 
 
 def _data_block(kind, block_id, text, packed):

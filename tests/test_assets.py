@@ -9,7 +9,8 @@ from importlib import resources
 import pytest
 
 from geomap.load import read_facilities
-from geomap.render import PAGE_SCRIPTS, PICTURE_SCRIPTS, MapOptions, minified_js, render_html
+from geomap.render import (LOADER_SCRIPT, PAGE_SCRIPTS, PICTURE_SCRIPTS, MapOptions, loader_script, minified_js, page_scripts,
+                           render_html)
 
 from conftest import REPO
 
@@ -56,16 +57,20 @@ def _walk(folder):
 @pytest.mark.parametrize("static", [False, True], ids=["page", "picture"])
 def test_every_part_of_the_page_script_is_inlined_once_in_order_in_one_script(static):
     parts = resources.files("geomap").joinpath("assets", "map")
-    assert sorted(PAGE_SCRIPTS) == sorted(p.name[:-3] for p in parts.iterdir() if p.name.endswith(".js"))
-    texts = {name: minified_js(parts.joinpath(f"{name}.js").read_text("utf-8")) for name in PAGE_SCRIPTS}
+    assert sorted((LOADER_SCRIPT, *PAGE_SCRIPTS)) == sorted(p.name[:-3] for p in parts.iterdir() if p.name.endswith(".js"))
+    texts = {name: minified_js(parts.joinpath(f"{name}.js").read_text("utf-8")) for name in (LOADER_SCRIPT, *PAGE_SCRIPTS)}
     page = render_html(read_facilities(SMALL), MapOptions(static=static))
-    own = [block for block in re.findall(r"<script>(.*?)</script>", page, re.S) if texts["core"] in block]
+    own = [block for block in page_scripts(page) if texts["core"] in block]
     assert len(own) == 1  # one block, one CSP hash
+    loader = [block for block in page_scripts(page) if texts[LOADER_SCRIPT] in block]
+    assert loader == [loader_script()] and f"<script>{loader[0]}</script>" in page  # the one plain script of its own
+    assert texts[LOADER_SCRIPT] not in own[0]
     shown = [name for name in PAGE_SCRIPTS if static or name not in PICTURE_SCRIPTS]  # a page never turns into a picture
     positions = [own[0].find(texts[name]) for name in shown]
     assert -1 not in positions and positions == sorted(positions), dict(zip(shown, positions))
     assert all(texts[name] not in own[0] for name in set(PAGE_SCRIPTS) - set(shown))
-    assert page.index(own[0]) < page.index('id="gm-rows"')  # it draws before the details are parsed
+    # it and its loader run before the details are parsed: it draws first
+    assert page.index('id="gm-js-page"') < page.index(f"<script>{loader[0]}</script>") < page.index('id="gm-rows"')
 
 
 def test_no_two_parts_of_the_page_script_declare_one_name():
@@ -84,4 +89,4 @@ def test_no_two_parts_of_the_page_script_declare_one_name():
 def test_the_readme_layout_lists_the_page_script_in_order():
     layout = (REPO / "README.md").read_text("utf-8").split("## Layout", 1)[1].split("\n## ", 1)[0]
     listed = re.findall(r"^\s+(\w+)\.js\s", layout, re.M)
-    assert listed == list(PAGE_SCRIPTS)
+    assert listed == [LOADER_SCRIPT, *PAGE_SCRIPTS]

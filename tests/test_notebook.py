@@ -11,7 +11,7 @@ from geomap.load import read_facilities
 from geomap.render import MapOptions, block_text, make_map, render_html, write_map
 
 from conftest import REPO, map_head
-from test_security_page import WatchedPage, _executable, _read, _sha256
+from test_security_page import WatchedPage, _read, _run_texts, _sha256
 
 SMALL = REPO / "tests/fixtures/small.geojson"
 #: folium names each element with a random suffix: equal pages up to those.
@@ -70,8 +70,7 @@ def test_user_layers_are_in_the_page_and_every_inline_script_is_hashed(tmp_path,
     page = out.read_text("utf-8")
     assert "L.marker(" in page and "study area" in page and "L.Icon.Default.mergeOptions" in page
     parser, csp = _read(page)
-    scripts = [block for block in parser.blocks if _executable(block)]
-    assert {_sha256(block["text"]) for block in scripts} == {h for h in csp["script-src"] if h.startswith("'sha256-")}
+    assert {_sha256(text) for text in _run_texts(page, parser)} == {h for h in csp["script-src"] if h.startswith("'sha256-")}
     assert not _FETCHES.search(page)
 
 

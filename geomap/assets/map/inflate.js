@@ -1,6 +1,8 @@
-/* inflate: a small map's larger data blocks (details, time view, basemap) come DEFLATE-packed in
- * base85 (render.packed_block), a third of their size; blockText() reads a block either way.
- * The decoder follows RFC 1951 as zlib's puff.c does: synchronous, a few ms for a small map. */
+/* inflate: the page's loader, the one plain inline script before the page's others (render.loader_script).
+ * The scripts (Leaflet, its plugins, geomap's own) and a small map's larger data blocks (details, time view,
+ * basemap) come DEFLATE-packed in base85 (render.packed_block), a third of their size; runPackedScripts() runs
+ * the scripts, blockText() reads a data block either way. The decoder follows RFC 1951 as zlib's puff.c
+ * does: synchronous, so each script has run before the parser reaches the next markup. */
 var LENGTH_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
 var LENGTH_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
 var DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073,
@@ -147,9 +149,23 @@ function base85Bytes(text) {
   return bytes.subarray(0, n - Math.ceil(n / 5));
 }
 
-// The text of a data block: as written, or unpacked when render packed it.
-function blockText(id) {
-  var node = document.getElementById(id), text = node.textContent;
+// The text of a block: as written, or unpacked when render packed it.
+function nodeText(node) {
+  var text = node.textContent;
   if (node.getAttribute("data-packed") !== "deflate") return text;
   return new TextDecoder().decode(inflate(base85Bytes(text)));
+}
+
+// The text of the data block ``id``.
+function blockText(id) { return nodeText(document.getElementById(id)); }
+
+// The packed scripts parsed so far (render.PACKED_SCRIPT blocks), in order, each in its block's place as an inline
+// script of the unpacked text: the policy allows that text by its hash, and it runs as it is inserted.
+function runPackedScripts(type) {
+  var blocks = document.querySelectorAll('script[type="' + type + '"]');
+  for (var k = 0; k < blocks.length; k++) {
+    var script = document.createElement("script");
+    script.text = nodeText(blocks[k]);
+    blocks[k].parentNode.replaceChild(script, blocks[k]);
+  }
 }
