@@ -185,6 +185,18 @@ def packed_script(text):
     return packed_block(text)
 
 
+def _vendored_comment(entry, text):
+    """What a vendored script's block is, for its HTML comment: package, version, licence, file, and the
+    file's own opening comment (its copyright line, which minifying drops from Leaflet's)."""
+    opening = re.match(r"\s*/\*!?(.*?)\*/", text, re.S)
+    notice = " ".join(re.sub(r"^\s*\*?", "", line).strip() for line in opening.group(1).splitlines()) if opening else ""
+    comment = f"{entry['package']} {entry['version']} ({entry['license']}), {entry['package_path']}, minified and packed"
+    comment += f": {' '.join(notice.replace('@preserve', '').split())}" if notice.strip() else ""
+    if "--" in comment or ">" in comment:  # what could end an HTML comment early
+        raise ValueError(f"a vendored script's notice cannot go in an HTML comment: {comment!r}")
+    return comment
+
+
 def _packed_script_block(block_id, text, comment):
     """A packed script's block, after an HTML comment saying what it is (a vendored file: package,
     version, licence); :func:`loader_script` runs it."""
@@ -215,9 +227,9 @@ def _head_assets(cdn, clustered, static):
             parts.append(f'<script src="{entry["cdn"]}" integrity="{entry["integrity"]}" crossorigin="anonymous"></script>')
         else:
             # minified as inlined (licence comments kept): leaflet.fullscreen ships unminified
-            parts.append(_packed_script_block(
-                f"gm-js-{package.replace('.', '-')}", minified_js(_vendor_text(package, name), keep_licence=True),
-                f"{package} {entry['version']}, {entry['license']}: {entry['package_path']}, minified, packed"))
+            text = _vendor_text(package, name)
+            parts.append(_packed_script_block(f"gm-js-{package.replace('.', '-')}", minified_js(text, keep_licence=True),
+                                              _vendored_comment(entry, text)))
     parts.append(_packed_script_block("gm-js-page", page_script(static), "geomap's own script (assets/map), packed"))
     parts.append(f"<script>{loader_script()}</script>")
     return "\n".join(parts)

@@ -9,8 +9,9 @@ from importlib import resources
 import pytest
 
 from geomap.load import read_facilities
-from geomap.render import (LOADER_SCRIPT, PAGE_SCRIPTS, PICTURE_SCRIPTS, MapOptions, loader_script, minified_js, page_scripts,
-                           render_html)
+from geomap import render
+from geomap.render import (LOADER_SCRIPT, PACKED_SCRIPT, PAGE_SCRIPTS, PICTURE_SCRIPTS, MapOptions, block_text, loader_script,
+                           minified_js, page_scripts, render_html)
 
 from conftest import REPO
 
@@ -90,3 +91,48 @@ def test_the_readme_layout_lists_the_page_script_in_order():
     layout = (REPO / "README.md").read_text("utf-8").split("## Layout", 1)[1].split("\n## ", 1)[0]
     listed = re.findall(r"^\s+(\w+)\.js\s", layout, re.M)
     assert listed == [LOADER_SCRIPT, *PAGE_SCRIPTS]
+
+
+@pytest.mark.parametrize("cdn", [False, True], ids=["inline", "cdn"])
+def test_the_packed_scripts_unpack_to_the_vendored_files_and_the_page_script(cdn):
+    """What the loader runs is each pinned file as published (minified, licence comments kept) and the page
+    script; beside each vendored block, a plain comment names its package, version and licence."""
+    page = render_html(read_facilities(SMALL), MapOptions(cluster_above=0, cdn=cdn))  # clustered: every vendored script
+    assets = resources.files("geomap").joinpath("assets")
+    vendored = [(package, name) for package, name in render._SCRIPTS]
+    for package, name in vendored:
+        entry = render.manifest()[(package, name)]
+        data = assets.joinpath(entry["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]  # the file on disk is still the pinned one
+        block_id = f"gm-js-{package.replace('.', '-')}"
+        if cdn:
+            assert f'id="{block_id}"' not in page and f'<script src="{entry["cdn"]}"' in page
+            continue
+        assert block_text(page, block_id) == minified_js(data.decode("utf-8"), keep_licence=True)
+        comment = f"<!-- {package} {entry['version']} ({entry['license']}), {entry['package_path']}, minified and packed"
+        assert re.search(rf'{re.escape(comment)}[^>]*-->\n<script type="{PACKED_SCRIPT}" id="{block_id}" data-packed="deflate">', page)
+    assert block_text(page, "gm-js-page") == render.page_script()
+    texts = [text for text in page_scripts(page) if text in {block_text(page, f"gm-js-{p.replace('.', '-')}") for p, _ in vendored}]
+    assert len(texts) == (0 if cdn else 3)
+    if not cdn:  # the copyright lines, which minifying drops from Leaflet's, stay in the page as plain text
+        assert "(c) 2010-2023 Vladimir Agafonkin, (c) 2010-2011 CloudMade -->" in page
+        assert "leaflet.fullscreen (c) Bruno B.; MIT License https://github.com/brunob/leaflet.fullscreen -->" in page
+
+
+def test_packed_blocks_never_hold_markup_the_parser_would_act_on():
+    """A packed block's digits have no "<": neither "</script" nor "<!--" can end or escape it, whatever it packs."""
+    hostile = "</script><!-- <script>-->" * 50 + "".join(map(chr, range(1, 0x3000, 7)))
+    samples = [hostile, render.page_script(static=True), bytes(range(256)).decode("latin-1").replace("\r", "") * 9]
+    for text in samples:
+        packed = render.packed_script(text)
+        assert re.fullmatch(r"[0-9A-Za-z!#$%&()*+\-;.=>?@^_`{|}~]*", packed) and "<" not in packed
+        assert render._unpacked(packed) == text
+    page = render_html(read_facilities(SMALL), MapOptions(cluster_above=0))
+    blocks = re.findall(rf'<script type="{PACKED_SCRIPT}" id="[^"]+" data-packed="deflate">([^<]*)</script>', page)
+    assert len(blocks) == 4 and "".join(blocks) in "".join(re.findall(r"<script[^>]*>(.*?)</script>", page, re.S))
+
+
+def test_a_script_with_a_carriage_return_is_refused_not_hashed_wrongly():
+    """The parser turns a plain script's CR into LF before it is hashed; an inserted script's text is never changed."""
+    with pytest.raises(ValueError, match="carriage return"):
+        render.packed_script("var a = 1;\r\nvar b = 2;")

@@ -224,6 +224,22 @@ def test_the_static_picture_draws_under_its_policy(watched, tmp_path):
 
 
 @pytest.mark.browser
+def test_every_packed_script_runs_under_the_policy_in_order(watched, tmp_path):
+    """The loader runs each packed script (supercluster too, on a clustered map) in its block's place, as an
+    inline script the policy allows by the unpacked text's hash; the map's script after them finds them all."""
+    out = tmp_path / "map.html"
+    write_map(read_facilities(SMALL), out, MapOptions(cluster_above=0))
+    page = watched.open(out)
+    assert len(watched.items()) >= 1 and page.evaluate("typeof Supercluster") == "function"
+    assert page.evaluate("L.version") == "1.9.4" and page.evaluate("typeof L.Control.FullScreen") == "function"
+    assert page.evaluate(f"document.querySelectorAll('script[type=\"{PACKED_SCRIPT}\"]').length") == 0  # each replaced
+    ran = page.evaluate("[...document.head.querySelectorAll('script:not([type])')].map(s => s.text)")
+    assert ran[-5:-1] == [block_text(out.read_text("utf-8"), f"gm-js-{name}")
+                          for name in ("leaflet", "supercluster", "leaflet-fullscreen", "page")]
+    assert watched.violations() == [] and watched.console == [] and watched.errors == []
+
+
+@pytest.mark.browser
 def test_cdn_page_loads_only_its_pinned_files(browser, tmp_path):
     vendor = REPO / "geomap/assets"
     serve = {entry["cdn"]: (vendor / entry["path"]).read_bytes() for entry in manifest().values() if "cdn" in entry}

@@ -134,7 +134,7 @@ def test_cdn_links_the_same_pinned_versions_with_integrity(tmp_path):
 @pytest.mark.parametrize("cdn", [False, True], ids=["inline", "cdn"])
 def test_only_a_map_that_clusters_carries_supercluster(cdn):
     facilities = read_facilities(SMALL)  # 4 facilities: clustered only when asked to from 0 on
-    vendored = "supercluster@9.1.0/" if cdn else "<!-- supercluster 9.1.0, ISC: "  # its link, or its packed copy
+    vendored = "supercluster@9.1.0/" if cdn else "<!-- supercluster 9.1.0 (ISC)"  # its link, or its packed copy
     assert vendored not in render_html(facilities, MapOptions(cdn=cdn))
     assert vendored in render_html(facilities, MapOptions(cdn=cdn, cluster_above=0))
 
