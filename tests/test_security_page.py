@@ -15,7 +15,7 @@ from geomap.cli import main
 from geomap.labels import LABELS
 from geomap.load import read_facilities
 from geomap.render import (PACKED_SCRIPT, MapOptions, block_text, content_security_policy, iframe_snippet, manifest,
-                           page_parts, page_script, render_html, write_map)
+                           packed_block, page_parts, page_script, render_html, write_map)
 
 from conftest import REPO, OfflinePage
 
@@ -237,6 +237,17 @@ def test_every_packed_script_runs_under_the_policy_in_order(watched, tmp_path):
     assert ran[-5:-1] == [block_text(out.read_text("utf-8"), f"gm-js-{name}")
                           for name in ("leaflet", "supercluster", "leaflet-fullscreen", "page")]
     assert watched.violations() == [] and watched.console == [] and watched.errors == []
+
+
+@pytest.mark.browser
+def test_a_spliced_packed_block_is_refused_like_a_spliced_script(watched, tmp_path):
+    out = tmp_path / "map.html"
+    write_map(read_facilities(SMALL), out, MapOptions(tiles=False))
+    spliced = f'<script type="{PACKED_SCRIPT}" id="gm-js-evil" data-packed="deflate">{packed_block("window.__pwned = 1")}</script>'
+    out.write_text(out.read_text("utf-8").replace('<!-- leaflet.fullscreen', spliced + '\n<!-- leaflet.fullscreen', 1), "utf-8")
+    page = watched.open(out)
+    assert len(watched.items()) == 4 and page.evaluate("window.__pwned") is None  # the page's own still run
+    assert [(v["directive"], v["sample"]) for v in watched.violations()] == [("script-src-elem", "window.__pwned = 1")]
 
 
 @pytest.mark.browser
