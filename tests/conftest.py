@@ -11,6 +11,16 @@ from geomap.snapshot import READY, BrowserMissing, launch_chromium
 
 REPO = Path(__file__).resolve().parent.parent
 
+#: The keyboard's one list of the markers in view (keyboard.js) and its options, one over each marker.
+MARKER_LIST = "#gm-marker-list"
+MARKERS = "#gm-marker-list [role=option]"
+#: Give the list the focus with one facility's marker active, as the arrow keys would (tests only).
+FOCUS_MARKER = "(id) => geomapMap.focusMarker(document.querySelector(`#gm-marker-list [data-id='${id}']`).dataset.key)"
+#: The option the list has active (its facility's id, else its key), or null unless the list has the focus.
+ACTIVE_MARKER = """() => { const list = document.querySelector('#gm-marker-list');
+  const option = document.activeElement === list && document.getElementById(list.getAttribute('aria-activedescendant'));
+  return option ? option.dataset.id || option.dataset.key : null; }"""
+
 
 def map_head(page):
     """The head of a map's payload (``#gm-data``, unpacked as the page reads it), from the page's
@@ -98,6 +108,13 @@ class OfflinePage:
     def hover_marker(self, facility_id):
         marker = self.marker(facility_id)
         self.page.mouse.move(marker["x"], marker["y"])
+
+    def focus_marker(self, facility_id):
+        """Give the keyboard's marker list the focus on one facility's marker."""
+        self.page.evaluate(FOCUS_MARKER, facility_id)
+
+    def active_marker(self):
+        return self.page.evaluate(ACTIVE_MARKER)
 
 
 @pytest.fixture

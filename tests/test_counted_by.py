@@ -16,7 +16,7 @@ from geomap.join import join_file
 from geomap.load import read_facilities
 from geomap.timeline import timeline
 
-from conftest import REPO, map_head
+from conftest import MARKERS, REPO, map_head
 
 SMALL = REPO / "tests/fixtures/small.geojson"
 COUNTS = """facility,detainees,qualifier,as_of,source,counted_by,note
@@ -96,7 +96,7 @@ def test_the_page_never_shows_one_organisations_figure_as_anothers(offline_page,
     assert national.index("Foro Penal") < national.index("JEP")  # the primary organisation leads
     # the marker shows the latest figure and names who counted it; the popup lists each organisation's latest
     offline_page.reveal("helicoide", keep_closed=True)
-    label = page.get_attribute("button.gm-hotspot[data-id=helicoide]", "aria-label")
+    label = page.get_attribute(f"{MARKERS}[data-id=helicoide]", "aria-label")
     assert label.endswith("70 detainees as of 2026-03-02, counted by Justicia, Encuentro y Perdón (JEP)")
     offline_page.reveal("helicoide")
     by_organisation = page.inner_text(".gm-by-organisation")

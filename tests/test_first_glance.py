@@ -11,7 +11,7 @@ from geomap.load import read_facilities
 from geomap.render import CLUSTER_ABOVE, MapOptions, build_head, write_map
 from geomap.style import STATUS_COLOURS
 
-from conftest import REPO, map_head
+from conftest import MARKERS, REPO, map_head
 
 SMALL = REPO / "tests/fixtures/small.geojson"
 RGB = {status: [int(hex_[k:k + 2], 16) for k in (1, 3, 5)] for status, hex_ in STATUS_COLOURS.items()}
@@ -136,7 +136,7 @@ def test_a_cluster_shows_its_status_mix_around_its_number(offline_page, tmp_path
     page.evaluate("geomapMap.map.setZoom(3, {animate: false})")
     (cluster,) = offline_page.items()
     assert cluster["kind"] == "cluster" and cluster["count"] == 4
-    label = page.get_attribute("button.gm-hotspot-cluster", "aria-label")
+    label = page.get_attribute(f"{MARKERS}.gm-marker-cluster", "aria-label")
     assert label == "4 facilities here: 2 open, 1 announced closure, 1 status unknown. Zoom in"
     r = cluster["r"] + 2
     box = [cluster["x"] - r, cluster["y"] - r, cluster["x"] + r, cluster["y"] + r]

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from geomap.cli import main
 from geomap.render import iframe_snippet
 
-from conftest import OfflinePage
+from conftest import ACTIVE_MARKER, FOCUS_MARKER, OfflinePage
 
 pytestmark = pytest.mark.browser
 
@@ -115,7 +115,9 @@ SHOWN = """(selector) => { const n = document.querySelector(selector);
   return !!n && n.getClientRects().length > 0 && getComputedStyle(n).visibility !== 'hidden'; }"""
 
 # Whether the focused element shows its focus: an outline (or a ring drawn as a box shadow) of at least 2 px.
-FOCUS_SHOWN = """() => { const s = getComputedStyle(document.activeElement);
+# (of a composite widget, the marker list: of its active option)
+FOCUS_SHOWN = """() => { const focused = document.activeElement, active = focused.getAttribute('aria-activedescendant');
+  const s = getComputedStyle(active ? document.getElementById(active) : focused);
   return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || /\\d+px \\d+px 0px [2-9]/.test(s.boxShadow); }"""
 
 
@@ -327,16 +329,16 @@ def every_control_works_by_keyboard(layout):
     layout.popup_closes()
     assert "Helicoide" in frame.evaluate("document.activeElement.getAttribute('aria-label')")
 
-    # A marker's own button: Enter opens its popup, Escape closes it, the focus back on the marker.
-    hotspot = frame.locator(".gm-hotspot[data-id=helicoide]")
-    hotspot.focus()
+    # The marker list: Enter opens the active marker's popup, its close button closes it, the focus
+    # back on the list, that marker active.
+    frame.evaluate(FOCUS_MARKER, "helicoide")
     assert frame.evaluate(FOCUS_SHOWN)
     layout.press("Enter")
     frame.wait_for_selector(".leaflet-popup .gm-popup")
-    layout.check("popup opened from its marker's button")
+    layout.check("popup opened from the marker list")
     close = frame.locator(".leaflet-popup-close-button")
     close.focus()
     assert frame.evaluate(FOCUS_SHOWN)
     layout.press(" ")  # a button: Space presses it too
     layout.popup_closes()
-    assert layout.focused(".gm-hotspot[data-id=helicoide]")
+    assert frame.evaluate(ACTIVE_MARKER) == "helicoide"

@@ -11,7 +11,7 @@ from geomap.cli import main
 from geomap.load import read_facilities
 from geomap.render import IFRAME_SANDBOX, MapOptions, iframe_snippet, write_map
 
-from conftest import REPO, map_head
+from conftest import ACTIVE_MARKER, MARKERS, REPO, map_head
 
 pytestmark = pytest.mark.browser
 SMALL = REPO / "tests/fixtures/small.geojson"
@@ -74,16 +74,16 @@ def test_search_finds_helicoide_and_opens_its_popup(offline_page, tmp_path):
 
 def test_markers_have_alt_text_and_open_from_the_keyboard(offline_page, small_map):
     page = offline_page.open(small_map)
-    marker = page.locator("button.gm-hotspot[data-id=helicoide]")  # over the canvas marker, for the keyboard
+    marker = page.locator(f"{MARKERS}[data-id=helicoide]")  # over the canvas marker, for the keyboard
     # (drawn apart from La Tumba, ~2 px away at this zoom: its name says so)
     assert marker.get_attribute("aria-label") == ("The Helicoide \u2014 Announced closure \u2014 65 detainees as of 2026-01, organisation not recorded. "
                                                   "One of 2 facilities drawn around one point; its line leads to where it is placed: its exact site.")
-    assert page.locator("button.gm-hotspot").count() == 4
+    assert page.locator(MARKERS).count() == 4
     offline_page.hover_marker("tocoron")  # apart from the others
     assert page.inner_text(".leaflet-tooltip") == "Tocorón \u2014 Open \u2014 800 detainees as of 2026-01, organisation not recorded"
     page.mouse.move(600, 790)  # off the marker: the tooltip goes (after Leaflet's 200 ms fade)
     page.wait_for_selector(".leaflet-tooltip", state="detached", timeout=2000)
-    marker.focus()
+    offline_page.focus_marker("helicoide")
     page.keyboard.press("Enter")
     assert "The Helicoide" in page.inner_text(".leaflet-popup-content")
     # the popup takes the focus (Tab reaches its links), and Escape gives it back to the marker
@@ -92,7 +92,81 @@ def test_markers_have_alt_text_and_open_from_the_keyboard(offline_page, small_ma
     assert page.evaluate("document.activeElement.tagName") == "A"
     page.keyboard.press("Escape")
     page.wait_for_selector(".leaflet-popup", state="detached", timeout=2000)
-    assert page.evaluate("document.activeElement.dataset.id") == "helicoide"
+    assert offline_page.active_marker() == "helicoide"
+
+
+# The active option's ring, as drawn: an outline at least 2 px wide.
+RINGED = """(id) => { const s = getComputedStyle(document.querySelector(`#gm-marker-list [data-id='${id}']`));
+  return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2; }"""
+
+
+def test_the_markers_are_one_tab_stop_whose_arrow_keys_go_to_the_nearest_marker_that_way(offline_page, small_map):
+    page = offline_page.open(small_map)
+    at = {item["id"]: (item["x"], item["y"]) for item in offline_page.items()}
+
+    def label_of(id_):
+        return page.get_attribute(f"{MARKERS}[data-id={id_}]", "aria-label")
+
+    def tooltip():  # its first line: the facility's name, status and count
+        return page.inner_text(".leaflet-tooltip").split("\n")[0]
+    page.focus(".leaflet-container")
+    page.keyboard.press("Tab")  # from the map to its markers
+    assert page.evaluate("[document.activeElement.id, document.activeElement.getAttribute('role')]") == ["gm-marker-list", "listbox"]
+    # the first marker in reading order (the topmost) is active, ringed, and its tooltip shown
+    reading = sorted(at, key=lambda id_: (at[id_][1], at[id_][0]))
+    assert offline_page.active_marker() == reading[0]
+    assert page.evaluate(RINGED, reading[0])
+    assert label_of(reading[0]).startswith(tooltip())
+    page.keyboard.press("Tab")  # one Tab leaves the list, whatever the number of markers
+    assert page.evaluate("document.activeElement.id") != "gm-marker-list"
+    assert not page.evaluate(RINGED, reading[0])  # ringed only while the list has the focus
+    page.wait_for_selector(".leaflet-tooltip", state="detached", timeout=2000)  # and its tooltip gone
+
+    centre = page.evaluate("geomapMap.map.getCenter()")
+    scroll = page.evaluate("[scrollX, scrollY]")
+    directions = {"ArrowLeft": (-1, 0), "ArrowRight": (1, 0), "ArrowUp": (0, -1), "ArrowDown": (0, 1)}
+
+    def expected(from_id, direction):
+        (x0, y0), (dx, dy) = at[from_id], direction
+        ahead = {id_: ((x - x0) * dx + (y - y0) * dy, abs((x - x0) * dy - (y - y0) * dx))
+                 for id_, (x, y) in at.items() if (x - x0) * dx + (y - y0) * dy > 0}
+        return min(ahead, key=lambda id_: ahead[id_][0] + 2 * ahead[id_][1]) if ahead else from_id
+
+    moved = set()
+    for start in at:
+        for key, direction in directions.items():
+            offline_page.focus_marker(start)
+            page.keyboard.press(key)
+            assert offline_page.active_marker() == expected(start, direction), (start, key)
+            moved.add(offline_page.active_marker())
+            assert label_of(offline_page.active_marker()).startswith(tooltip())  # the tooltip follows
+    assert moved == set(at)  # every marker reached by some arrow
+    page.keyboard.press("End")
+    assert offline_page.active_marker() == reading[-1]
+    page.keyboard.press("Home")
+    assert offline_page.active_marker() == reading[0]
+    # the arrows moved between markers only: the map did not pan, nor the page scroll
+    assert page.evaluate("geomapMap.map.getCenter()") == centre
+    assert page.evaluate("[scrollX, scrollY]") == scroll
+    # the map itself, focused, still pans with them (Leaflet's own keys)
+    page.focus(".leaflet-container")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("(lng) => geomapMap.map.getCenter().lng > lng", arg=centre["lng"], timeout=3000)
+    assert offline_page.errors == []
+
+
+def test_space_opens_the_active_marker_and_closing_gives_the_list_the_focus_on_it(offline_page, small_map):
+    page = offline_page.open(small_map)
+    offline_page.focus_marker("tocoron")
+    page.keyboard.press(" ")
+    page.wait_for_function(POPUP_OF, arg="Tocorón")
+    assert page.evaluate("document.querySelector('.leaflet-popup').contains(document.activeElement)")
+    page.click(".leaflet-popup-close-button")
+    page.wait_for_selector(".leaflet-popup", state="detached")
+    assert offline_page.active_marker() == "tocoron" and page.evaluate(RINGED, "tocoron")
+    page.keyboard.press("Escape")  # dismisses the tooltip, the list keeps the focus
+    page.wait_for_selector(".leaflet-tooltip", state="detached", timeout=2000)
+    assert offline_page.active_marker() == "tocoron"
 
 
 def test_screen_reader_table_lists_every_facility(offline_page, small_map):
@@ -299,7 +373,7 @@ def test_facilities_at_one_point_fan_out_and_each_opens_its_own_popup(offline_pa
         alpha, darkness = page.evaluate(PIXEL, [fx + (x - fx) * 0.45, fy + (y - fy) * 0.45])
         assert alpha > 100 and darkness < 3 * 120  # the thin dark leader line
     for id_ in fanned:
-        label = page.get_attribute(f"button.gm-hotspot[data-id={id_}]", "aria-label")
+        label = page.get_attribute(f"{MARKERS}[data-id={id_}]", "aria-label")
         assert label.startswith(names[id_]) and "One of 3 facilities drawn around one point" in label
         offline_page.click_marker(id_)  # where it is drawn now (an open popup may have panned the map)
         page.wait_for_function(POPUP_OF, arg=names[id_])
@@ -328,8 +402,8 @@ def test_a_big_pile_at_one_point_stays_a_stack_that_lists_them(offline_page, tmp
     page = offline_page.open(out)
     stacks = [item for item in offline_page.items() if item["kind"] == "stack"]
     assert [stack["count"] for stack in stacks] == [20]  # drawn once, with its count, even unclustered
-    hotspot = page.locator("button.gm-hotspot-stack")
-    assert hotspot.get_attribute("aria-label").startswith("20 facilities at the same point: 18 open, 1 announced closure")
+    option = page.locator(f"{MARKERS}.gm-marker-stack")
+    assert option.get_attribute("aria-label").startswith("20 facilities at the same point: 18 open, 1 announced closure")
     page.mouse.click(stacks[0]["x"], stacks[0]["y"])
     page.wait_for_selector(".gm-stack-list button")
     ids = sorted(f["properties"]["id"] for f in data["features"][:20])
@@ -364,7 +438,10 @@ def test_crowded_views_leave_the_keyboard_to_the_search_and_table(offline_page, 
     write_map(read_facilities(_write(tmp_path / "many.geojson", data)), out, MapOptions(cluster=False))
     page = offline_page.open(out)
     assert len(offline_page.items()) == 400
-    assert page.locator("button.gm-hotspot").count() == 0  # 400 buttons in view would drown a keyboard user
+    assert page.locator(MARKERS).count() == 0  # 400 options in view would drown a keyboard user
+    assert page.get_attribute("#gm-marker-list", "aria-label").startswith("More than 300 markers in view: zoom in")
+    page.focus("#gm-marker-list")  # the list itself is ringed, having no marker to ring
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
     page.wait_for_selector("#gm-table[data-complete=true]", state="attached")
     assert page.locator("#gm-table tbody tr").count() == 400
 
@@ -374,7 +451,7 @@ def test_keyboard_reaches_only_markers_on_screen(offline_page, small_map):
     # La Tumba is ~640 px east of the Helicoide here: drawn in the canvas's margin, but off screen
     page.evaluate("geomapMap.map.setView([10.4894, -66.9099], 15, {animate: false})")
     assert "la_tumba" in [item["id"] for item in offline_page.items()]
-    assert page.eval_on_selector_all("button.gm-hotspot", "bs => bs.map(b => b.dataset.id)") == ["helicoide"]
+    assert page.eval_on_selector_all(MARKERS, "os => os.map(o => o.dataset.id)") == ["helicoide"]
 
 
 def test_a_cluster_opened_from_the_keyboard_keeps_the_focus_on_the_map(offline_page, tmp_path):
@@ -383,10 +460,14 @@ def test_a_cluster_opened_from_the_keyboard_keeps_the_focus_on_the_map(offline_p
     page = offline_page.open(out)
     page.evaluate("geomapMap.map.setZoom(6, {animate: false})")
     zoom = page.evaluate("geomapMap.map.getZoom()")
-    page.focus("button.gm-hotspot-cluster")
+    cluster = page.evaluate("document.querySelector('.gm-marker-cluster').dataset.key")
+    offline_page.page.evaluate("(key) => geomapMap.focusMarker(key)", cluster)
+    assert offline_page.active_marker() == cluster
     page.keyboard.press("Enter")
     page.wait_for_function(f"() => geomapMap.map.getZoom() > {zoom} && !geomapMap.map._animatingZoom")
-    page.wait_for_function("() => document.activeElement.classList.contains('gm-hotspot')", timeout=3000)
+    # the list keeps the focus, on the marker nearest to where the cluster was once it has split
+    page.wait_for_function(f"(key) => ![null, key].includes(({ACTIVE_MARKER})())", arg=cluster, timeout=3000)
+    assert page.evaluate(ACTIVE_MARKER) in page.eval_on_selector_all(MARKERS, "os => os.map(o => o.dataset.id || o.dataset.key)")
 
 
 def test_escape_closes_the_popup_with_one_listener_however_often_it_opened(offline_page, small_map):
@@ -394,14 +475,14 @@ def test_escape_closes_the_popup_with_one_listener_however_often_it_opened(offli
     page.evaluate("""() => { const map = geomapMap.map, close = map.closePopup.bind(map);
                              map.closePopup = p => { window.closes = (window.closes || 0) + 1; return close(p); }; }""")
     for _ in range(3):
-        page.focus("button.gm-hotspot[data-id=tocoron]")
+        offline_page.focus_marker("tocoron")
         page.keyboard.press("Enter")
         page.wait_for_selector(".leaflet-popup")
         page.evaluate("window.closes = 0")
         page.keyboard.press("Escape")
         page.wait_for_selector(".leaflet-popup", state="detached")
     assert page.evaluate("window.closes") == 1
-    assert page.evaluate("document.activeElement.dataset.id") == "tocoron"
+    assert offline_page.active_marker() == "tocoron"
 
 
 def _page_state(page):
@@ -475,7 +556,7 @@ def test_moving_the_slider_keeps_the_focus_on_it_when_it_closes_a_keyboard_popup
     assert CliRunner().invoke(main, ["build", "-o", str(out)]).exit_code == 0
     page = offline_page.open(out)
     offline_page.reveal("tocoron", keep_closed=True)
-    page.focus("button.gm-hotspot[data-id=tocoron]")
+    offline_page.focus_marker("tocoron")
     page.keyboard.press("Enter")  # from the keyboard: the popup gives the focus back to its marker when closed
     page.wait_for_selector(".leaflet-popup")
     slider = page.locator("#gm-timeline-input")

@@ -134,7 +134,7 @@ function record(changes) {
     if (change.type === "attributes") window.setupOrder.push(change.attributeName);
     change.addedNodes.forEach(function (added) {
       if (added.id === "gm-table") window.setupOrder.push("table");
-      if (added.classList && added.classList.contains("gm-hotspot")) window.setupOrder.push("hotspots");
+      if (added.classList && added.classList.contains("gm-marker")) window.setupOrder.push("marker list");
     });
   });
 }
@@ -158,12 +158,12 @@ Object.defineProperty(window, "geomap", {
 
 def test_setup_after_the_first_markers_is_split_from_them(offline_page, default_map):
     """The markers are drawn in a task after the bootstrap script's; what the first paint does not
-    need (keyboard buttons, table) comes after them; and the page gets ready."""
+    need (the keyboard's marker list, table) comes after them; and the page gets ready."""
     offline_page.page.add_init_script(_RECORD_SETUP)
     page = offline_page.open(default_map)
     order = [step for k, step in enumerate(page.evaluate("window.setupOrder"))
              if step not in page.evaluate("window.setupOrder")[:k]]  # each step's first time
-    assert order == ["render returned", "data-geomap-drawn", "hotspots", "table", "data-geomap-ready"]
+    assert order == ["render returned", "data-geomap-drawn", "marker list", "table", "data-geomap-ready"]
     assert page.evaluate("performance.getEntriesByName('geomap:drawn')[0].startTime"
                          " < performance.getEntriesByName('geomap:ready')[0].startTime")
     assert offline_page.errors == []

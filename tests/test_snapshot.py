@@ -104,7 +104,7 @@ def test_the_picture_has_no_control_and_no_click_to(open_at, pictures, curated, 
     assert visible == []
     text = page.inner_text("body")
     assert not re.search(r"\bclic(k)?\b", text, re.I), text
-    page_controls = ".gm-timeline, .gm-search, .leaflet-control-zoom, .leaflet-control-fullscreen, #gm-table, .gm-hotspot"
+    page_controls = ".gm-timeline, .gm-search, .leaflet-control-zoom, .leaflet-control-fullscreen, #gm-table, #gm-marker-list, .gm-marker"
     assert [node for node in page.locator(page_controls).all() if node.is_visible()] == []
     # the same check finds the page's own controls: the legend's checkboxes, search, slider, zoom
     page_path = write_map(curated, tmp_path / "page.html", MapOptions(lang=lang, tiles=False))

@@ -182,9 +182,9 @@ _UNDER_POPUP = """(selector) => {
 }"""
 # What scrolls: the popup's content, and the panels' scrolling parts (arrange.js).
 _SCROLLING = repr(".leaflet-popup-content, .gm-fit")
-# The map's layers (tiles, outline, markers, keyboard buttons), hidden or shown again: not the popups.
+# The map's layers (tiles, outline, markers, the keyboard's marker list), hidden or shown again: not the popups.
 _LAYERS = """(hidden) => document.querySelectorAll(
-  '.leaflet-tile-pane, .leaflet-overlay-pane, .leaflet-gm-outline-pane, .leaflet-gm-hotspots-pane'
+  '.leaflet-tile-pane, .leaflet-overlay-pane, .leaflet-gm-outline-pane, .leaflet-gm-keyboard-pane'
 ).forEach(pane => { pane.style.visibility = hidden ? 'hidden' : ''; })"""
 
 
@@ -235,6 +235,25 @@ def test_axe_finds_no_violation(browser, pages, name, size):
             assert all(page.evaluate(_LABEL_CONTRAST, json.loads(key[1])[0]) >= 4.5 for key in labels), labels
             violations, left = _colours_over_hidden_layers(page, beneath - labels)
             assert violations == [] and left == set(), f"{name} {size} {state}"
+        assert offline.errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", [(1280, 800), (412, 823)], ids=["desktop", "phone"])
+def test_every_target_is_big_enough_or_far_enough_from_the_next(browser, pages, size):
+    """WCAG 2.2's target size (2.5.8, axe's ``target-size``, which Lighthouse scores): a focusable
+    control is 24 px or has no neighbour within 24 px. The markers, 12-26 px and crowded around
+    Caracas at the national view, are reached through one list over the map, not a button each."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    offline = OfflinePage(context)
+    try:
+        page = offline.open(pages["default"])
+        page.wait_for_selector("#gm-table[data-complete=true]", state="attached")
+        page.evaluate(_test_asset("axe-core", "axe.min.js"))
+        violations, _, _ = _axe(page, ["target-size"])
+        assert violations == []
         assert offline.errors == []
     finally:
         context.close()

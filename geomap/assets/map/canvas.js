@@ -134,7 +134,7 @@ var FacilityLayer = L.Canvas.extend({
   },
   onAdd: function (map) {
     L.Canvas.prototype.onAdd.call(this, map);
-    this._container.setAttribute("aria-hidden", "true"); // the hotspots and the table speak for it
+    this._container.setAttribute("aria-hidden", "true"); // the marker list and the table speak for it
     this._updatePaths();
   },
   _updatePaths: function () {

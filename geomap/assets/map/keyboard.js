@@ -1,52 +1,97 @@
-/* keyboard: a button over each marker in view (up to HOTSPOT_LIMIT; search and table reach all). */
-var HOTSPOT_LIMIT = 300; // markers in view up to which each gets a keyboard-reachable button
+/* keyboard: the markers in view as one list over the map, one tab stop (up to MARKER_LIST_LIMIT;
+ * search and table reach all): arrow keys move between markers, Enter or Space opens one. */
+var MARKER_LIST_LIMIT = 300; // markers in view up to which the list holds them
+var ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
 
-// Their pane (gm.hotspots); gm.placeHotspots() lays them out again after each draw.
-function hotspots(gm) {
-  var map = gm.map, facilities = gm.facilities, layer = gm.layer;
-  var hotspots = map.createPane("gm-hotspots");
-  hotspots.style.zIndex = 450;
-  gm.hotspots = hotspots;
-  function itemKey(item) { return item.kind === "cluster" ? "c" + item.cluster : item.kind === "stack" ? "s" + item.members[0] : "f" + item.i; }
-  // The focused hotspot's item, kept while a zoom hides the hotspots (hiding drops the focus).
-  function focusedItem() {
-    var key = hotspots.contains(document.activeElement) && document.activeElement.getAttribute("data-key");
-    return key ? layer.drawn.filter(function (item) { return itemKey(item) === key; })[0] : null;
+function itemKey(item) { return item.kind === "cluster" ? "c" + item.cluster : item.kind === "stack" ? "s" + item.members[0] : "f" + item.i; }
+
+// The item of ``items`` nearest to ``point`` (layer pixels) whose offset from it lies in the direction
+// ``[dx, dy]``, its distance across that direction counted twice; any direction without one.
+function nearestItem(items, point, direction) {
+  var best = null, bestScore = Infinity;
+  items.forEach(function (item) {
+    var x = item.x - point.x, y = item.y - point.y, score = Math.sqrt(x * x + y * y);
+    if (direction) {
+      var along = x * direction[0] + y * direction[1];
+      if (along <= 0) return;
+      score = along + 2 * Math.abs(x * direction[1] - y * direction[0]);
+    }
+    if (score < bestScore) { bestScore = score; best = item; }
+  });
+  return best;
+}
+
+// The list (a listbox whose options lie over their markers, the active one by aria-activedescendant);
+// gm.listMarkers() fills it again after each draw, gm.focusMarker(key) gives it the focus on that marker.
+function markerList(gm) {
+  var map = gm.map, facilities = gm.facilities, layer = gm.layer, t = gm.t;
+  var pane = map.createPane("gm-keyboard");
+  pane.style.zIndex = 450;
+  var list = el("div", { id: "gm-marker-list", "class": "gm-marker-list", role: "listbox", tabindex: "0" });
+  pane.appendChild(list);
+  var listed = [], active = null; // the active item stays across draws, the list focused or not
+  function focused() { return document.activeElement === list; }
+
+  function activate(item) {
+    var ringed = list.querySelector(".gm-active");
+    if (ringed) ringed.classList.remove("gm-active");
+    active = item;
+    if (!item) { list.removeAttribute("aria-activedescendant"); return map.closeTooltip(gm.tooltip); }
+    var option = document.getElementById("gm-marker-" + itemKey(item));
+    option.classList.add("gm-active");
+    list.setAttribute("aria-activedescendant", option.id);
+    if (focused()) gm.showTooltip(item);
   }
-  var refocus = null;
-  function placeHotspots() {
-    var focused = focusedItem() || refocus;
-    refocus = null;
-    hotspots.textContent = "";
-    hotspots.style.display = "";
-    // Only markers on screen: the canvas also draws a margin around the view, out of sight.
+
+  function listMarkers() {
+    // Only markers on screen (the canvas also draws a margin around the view), in reading order.
     var size = map.getSize(), min = map.containerPointToLayerPoint([0, 0]);
-    var shown = layer.drawn.filter(function (item) {
+    var onScreen = layer.drawn.filter(function (item) {
       return item.x >= min.x && item.x <= min.x + size.x && item.y >= min.y && item.y <= min.y + size.y;
     });
-    if (shown.length > HOTSPOT_LIMIT) return;
-    // The focus stays on its marker or, once a cluster has split, goes to the marker nearest to it.
-    var frag = document.createDocumentFragment(), nearest = null, best = Infinity;
-    var target = focused && map.latLngToLayerPoint([focused.lat, focused.lon]);
-    shown.forEach(function (item) {
-      var b = el("button", { type: "button", "class": "gm-hotspot gm-hotspot-" + item.kind, "aria-label": gm.describe(item), "data-key": itemKey(item),
-                             "data-id": item.kind === "facility" ? facilities.get(item.i).id : null });
-      L.DomUtil.setPosition(b, L.point(item.x - item.r, item.y - item.r));
-      b.style.width = b.style.height = 2 * item.r + "px";
-      b.addEventListener("click", function (e) {
-        e.stopPropagation(); // the map would take it for a click on empty ground and close the popup
-        gm.returnFocus = e.detail === 0 && item.kind !== "cluster" ? itemKey(item) : null; // a cluster opens no popup
-        gm.activate(item);
-      });
-      b.addEventListener("focus", function () { gm.showTooltip(item); });
-      b.addEventListener("blur", function () { map.closeTooltip(gm.tooltip); });
-      frag.appendChild(b);
-      var d = !target ? Infinity : itemKey(item) === itemKey(focused) ? -1 : target.distanceTo([item.x, item.y]);
-      if (d < best) { best = d; nearest = b; }
+    listed = onScreen.length > MARKER_LIST_LIMIT ? [] : onScreen.sort(function (a, b) { return a.y - b.y || a.x - b.x; });
+    L.DomUtil.setPosition(list, min);
+    list.style.width = size.x + "px"; list.style.height = size.y + "px";
+    list.setAttribute("aria-label", fill(listed.length < onScreen.length ? t.marker_list_crowded : t.marker_list, MARKER_LIST_LIMIT, t));
+    list.classList.remove("gm-moving");
+    var options = document.createDocumentFragment();
+    listed.forEach(function (item) {
+      var option = el("div", { id: "gm-marker-" + itemKey(item), role: "option", "class": "gm-marker gm-marker-" + item.kind,
+                               "aria-label": gm.describe(item), "data-key": itemKey(item),
+                               "data-id": item.kind === "facility" ? facilities.get(item.i).id : null });
+      L.DomUtil.setPosition(option, L.point(item.x - item.r - min.x, item.y - item.r - min.y));
+      option.style.width = option.style.height = 2 * item.r + "px";
+      options.appendChild(option);
     });
-    hotspots.appendChild(frag);
-    if (nearest) nearest.focus({ preventScroll: true });
+    list.textContent = "";
+    list.appendChild(options);
+    // The active marker stays itself or, once a cluster has split, becomes the marker nearest to it.
+    var same = active && listed.filter(function (item) { return itemKey(item) === itemKey(active); })[0];
+    activate(same || (active && nearestItem(listed, map.latLngToLayerPoint([active.lat, active.lon]))));
   }
-  map.on("zoomstart", function () { refocus = focusedItem(); hotspots.style.display = "none"; });
-  gm.placeHotspots = placeHotspots;
+
+  list.addEventListener("keydown", function (e) {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    var next = null, direction = ARROWS[e.key];
+    if (e.key === "Escape") { map.closeTooltip(gm.tooltip); return; } // and on to the map's own Escape (arrange.js)
+    if (direction) next = active ? nearestItem(listed, active, direction) || active : listed[0];
+    else if (e.key === "Home" || e.key === "End") next = listed[e.key === "Home" ? 0 : listed.length - 1];
+    else if ((e.key === "Enter" || e.key === " ") && active) {
+      gm.returnFocus = active.kind === "cluster" ? null : itemKey(active); // a cluster opens no popup: the focus stays here
+      gm.activate(active);
+    } else return;
+    e.preventDefault(); // no scrolling the page
+    e.stopPropagation(); // nor panning the map, had it the focus before (Leaflet's keys listen on the document)
+    if (next) activate(next);
+  });
+  list.addEventListener("focus", function () { if (active) gm.showTooltip(active); else if (listed.length) activate(listed[0]); });
+  list.addEventListener("blur", function () { map.closeTooltip(gm.tooltip); });
+  // The options keep their old places through a zoom: unringed until the next draw.
+  map.on("zoomstart", function () { list.classList.add("gm-moving"); if (focused()) map.closeTooltip(gm.tooltip); });
+  gm.listMarkers = listMarkers;
+  gm.focusMarker = function (key) {
+    var item = listed.filter(function (item) { return itemKey(item) === key; })[0];
+    if (item) activate(item);
+    list.focus({ preventScroll: true });
+  };
 }

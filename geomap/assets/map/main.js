@@ -1,7 +1,7 @@
 /* main: geomap.render(map, ids), called once folium has made the Leaflet map: reads the payload
  * and adds each part; the parts share one object, gm (map, data, labels t, facilities, view, layer...).
  * In steps (schedule.js), so no task holds a phone's page long: before the first paint the data,
- * the controls, then the markers; after it the basemap, the keyboard's buttons and the table. */
+ * the controls, then the markers; after it the basemap, the keyboard's marker list and the table. */
 function render(map, ids) {
   performance.mark("geomap:start");
   var gm = { map: map, ids: ids, returnFocus: null, table: null };
@@ -45,7 +45,7 @@ function setUpParts(gm) {
   gm.layer = gm.data.options.static ? fannedLayer(gm.view) : new FacilityLayer(gm.view);
   gm.reveal = function (i, keepClosed, returnTo) { reveal(gm, i, keepClosed, returnTo); };
   popups(gm);
-  hotspots(gm);
+  if (!gm.data.options.static) markerList(gm); // no one can reach a picture's markers
   controls(gm, gm.statusCounts, gm.scale);
   if (gm.data.options.static) picture(gm);
 }
@@ -59,7 +59,7 @@ function drawMarkers(gm) {
   layer.addTo(map);
   performance.mark("geomap:drawn");
   window.geomapMap = {
-    map: map, layer: layer, view: gm.view, facilities: facilities, reveal: gm.reveal, statuses: STATUS_ORDER,
+    map: map, layer: layer, view: gm.view, facilities: facilities, reveal: gm.reveal, focusMarker: gm.focusMarker, statuses: STATUS_ORDER,
     items: function () { return drawnItems(map, layer, facilities); }
   };
   document.documentElement.setAttribute("data-geomap-drawn", "true");
@@ -77,8 +77,8 @@ function drawnItems(map, layer, facilities) {
   });
 }
 
-// After the first paint, each in its own task: the basemap (a background), the keyboard's buttons, the table (in slices of its own), then the page is ready.
-// A picture has no keyboard buttons nor table (no one can reach them), and may get an inset instead.
+// After the first paint, each in its own task: the basemap (a background), the keyboard's marker list, the table (in slices of its own), then the page is ready.
+// A picture has no marker list nor table (no one can reach them), and may get an inset instead.
 function afterFirstPaint(gm) {
   var map = gm.map, layer = gm.layer;
   var parts = gm.data.options.static ? [function (next) {
@@ -88,7 +88,7 @@ function afterFirstPaint(gm) {
       next();
     });
   }] : [
-    function () { gm.placeHotspots(); layer.on("drawn", gm.placeHotspots); },
+    function () { gm.listMarkers(); layer.on("drawn", gm.listMarkers); },
     function () {
       gm.table = screenReaderTable(gm.facilities, gm.t, gm.reveal);
       document.querySelector("main").appendChild(gm.table); // in the landmark, with the map it speaks for

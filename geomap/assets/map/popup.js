@@ -83,8 +83,8 @@ function popups(gm) {
     for (var k = 0; k < layer.drawn.length; k++) if (layer.drawn[k].kind === "facility" && layer.drawn[k].i === i) return layer.drawn[k];
     return null;
   }
-  // A popup opened from the keyboard takes the focus, and gives it back when closed: to its marker
-  // (gm.returnFocus the hotspot's key: the buttons are made anew at each draw) or to a button.
+  // A popup opened from the keyboard takes the focus, and gives it back when closed: to the marker list
+  // on its marker (gm.returnFocus the marker's key: the list is made anew at each draw) or to a button.
   function focusPopup() {
     if (!gm.returnFocus) return;
     var heading = popup.getElement().querySelector(".gm-popup h2");
@@ -92,9 +92,10 @@ function popups(gm) {
     heading.focus({ preventScroll: true });
   }
   map.on("popupclose", function () {
-    var back = typeof gm.returnFocus === "string" ? gm.hotspots.querySelector('[data-key="' + gm.returnFocus + '"]') : gm.returnFocus;
+    var back = gm.returnFocus;
     gm.returnFocus = null;
-    if (back) back.focus({ preventScroll: true });
+    if (typeof back === "string") gm.focusMarker(back);
+    else if (back) back.focus({ preventScroll: true });
   });
   function show(latlng, content) {
     popup.setLatLng(latlng).setContent(content).openOn(map);
