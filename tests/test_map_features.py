@@ -169,6 +169,16 @@ def test_space_opens_the_active_marker_and_closing_gives_the_list_the_focus_on_i
     assert offline_page.active_marker() == "tocoron"
 
 
+def test_a_redraw_leaves_the_pointers_tooltip_alone(offline_page, small_map):
+    page = offline_page.open(small_map)
+    offline_page.hover_marker("tocoron")
+    page.wait_for_selector(".leaflet-tooltip")
+    page.evaluate("geomapMap.layer._updatePaths()")  # as after a pan: the marker list is made anew
+    # still open (a closed one fades out at once to opacity 0, and is removed 200 ms later)
+    assert page.evaluate("document.querySelector('.leaflet-tooltip').style.opacity") != "0"
+    assert page.inner_text(".leaflet-tooltip").startswith("Tocorón")
+
+
 def test_screen_reader_table_lists_every_facility(offline_page, small_map):
     page = offline_page.open(small_map)
     page.wait_for_selector("#gm-table[data-complete=true]", state="attached")

@@ -31,16 +31,19 @@ function markerList(gm) {
   pane.appendChild(list);
   var listed = [], active = null; // the active item stays across draws, the list focused or not
   function focused() { return document.activeElement === list; }
+  function listedItem(key) { return listed.filter(function (item) { return itemKey(item) === key; })[0]; }
 
-  function activate(item) {
+  function setActive(item) {
     var ringed = list.querySelector(".gm-active");
     if (ringed) ringed.classList.remove("gm-active");
     active = item;
-    if (!item) { list.removeAttribute("aria-activedescendant"); return map.closeTooltip(gm.tooltip); }
-    var option = document.getElementById("gm-marker-" + itemKey(item));
-    option.classList.add("gm-active");
-    list.setAttribute("aria-activedescendant", option.id);
-    if (focused()) gm.showTooltip(item);
+    if (item) {
+      var option = document.getElementById("gm-marker-" + itemKey(item));
+      option.classList.add("gm-active");
+      list.setAttribute("aria-activedescendant", option.id);
+    } else list.removeAttribute("aria-activedescendant");
+    if (!focused()) return; // a tooltip opened by the pointer stays
+    if (item) gm.showTooltip(item); else map.closeTooltip(gm.tooltip);
   }
 
   function listMarkers() {
@@ -66,8 +69,7 @@ function markerList(gm) {
     list.textContent = "";
     list.appendChild(options);
     // The active marker stays itself or, once a cluster has split, becomes the marker nearest to it.
-    var same = active && listed.filter(function (item) { return itemKey(item) === itemKey(active); })[0];
-    activate(same || (active && nearestItem(listed, map.latLngToLayerPoint([active.lat, active.lon]))));
+    setActive(active && (listedItem(itemKey(active)) || nearestItem(listed, map.latLngToLayerPoint([active.lat, active.lon]))));
   }
 
   list.addEventListener("keydown", function (e) {
@@ -82,16 +84,16 @@ function markerList(gm) {
     } else return;
     e.preventDefault(); // no scrolling the page
     e.stopPropagation(); // nor panning the map, had it the focus before (Leaflet's keys listen on the document)
-    if (next) activate(next);
+    if (next) setActive(next);
   });
-  list.addEventListener("focus", function () { if (active) gm.showTooltip(active); else if (listed.length) activate(listed[0]); });
+  list.addEventListener("focus", function () { if (active) gm.showTooltip(active); else if (listed.length) setActive(listed[0]); });
   list.addEventListener("blur", function () { map.closeTooltip(gm.tooltip); });
   // The options keep their old places through a zoom: unringed until the next draw.
   map.on("zoomstart", function () { list.classList.add("gm-moving"); if (focused()) map.closeTooltip(gm.tooltip); });
   gm.listMarkers = listMarkers;
   gm.focusMarker = function (key) {
-    var item = listed.filter(function (item) { return itemKey(item) === key; })[0];
-    if (item) activate(item);
+    var item = listedItem(key);
+    if (item) setActive(item);
     list.focus({ preventScroll: true });
   };
 }
