@@ -140,6 +140,7 @@ def test_the_markers_are_one_tab_stop_whose_arrow_keys_go_to_the_nearest_marker_
             assert offline_page.active_marker() == expected(start, direction), (start, key)
             moved.add(offline_page.active_marker())
             assert label_of(offline_page.active_marker()).startswith(tooltip())  # the tooltip follows
+            assert page.eval_on_selector_all(f"{MARKERS}[aria-selected=true]", "os => os.map(o => o.dataset.id)") == [offline_page.active_marker()]
     assert moved == set(at)  # every marker reached by some arrow
     page.keyboard.press("End")
     assert offline_page.active_marker() == reading[-1]

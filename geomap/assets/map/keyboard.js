@@ -35,11 +35,12 @@ function markerList(gm) {
 
   function setActive(item) {
     var ringed = list.querySelector(".gm-active");
-    if (ringed) ringed.classList.remove("gm-active");
+    if (ringed) { ringed.classList.remove("gm-active"); ringed.removeAttribute("aria-selected"); }
     active = item;
-    if (item) {
+    if (item) { // selected as it is reached (a screen reader says so), opened by Enter
       var option = document.getElementById("gm-marker-" + itemKey(item));
       option.classList.add("gm-active");
+      option.setAttribute("aria-selected", "true");
       list.setAttribute("aria-activedescendant", option.id);
     } else list.removeAttribute("aria-activedescendant");
     if (!focused()) return; // a tooltip opened by the pointer stays
