@@ -170,6 +170,25 @@ def test_space_opens_the_active_marker_and_closing_gives_the_list_the_focus_on_i
     assert offline_page.active_marker() == "tocoron"
 
 
+def test_an_option_clicked_by_assistive_technology_opens_its_marker(offline_page, small_map):
+    """A screen reader's double-tap or a voice command clicks the option itself, not the canvas under it."""
+    page = offline_page.open(small_map)
+    offline_page.focus_marker("helicoide")  # another marker active: the clicked one becomes so
+    page.eval_on_selector("#gm-marker-list [data-id='tocoron']", "o => o.click()")
+    page.wait_for_function(POPUP_OF, arg="Tocorón")
+    assert page.evaluate("document.querySelector('.leaflet-popup').contains(document.activeElement)")
+    page.click(".leaflet-popup-close-button")
+    page.wait_for_selector(".leaflet-popup", state="detached")
+    assert offline_page.active_marker() == "tocoron" and page.evaluate(RINGED, "tocoron")
+
+
+def test_a_view_without_markers_says_so(offline_page, small_map):
+    page = offline_page.open(small_map)
+    page.evaluate("geomapMap.map.setView([-30, 20], 6, {animate: false})")  # southern Africa: no facility
+    page.wait_for_function("document.querySelectorAll('#gm-marker-list [role=option]').length === 0")
+    assert page.get_attribute("#gm-marker-list", "aria-label").startswith("No markers in view: zoom out")
+
+
 def test_a_redraw_leaves_the_pointers_tooltip_alone(offline_page, small_map):
     page = offline_page.open(small_map)
     offline_page.hover_marker("tocoron")

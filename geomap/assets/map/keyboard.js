@@ -56,7 +56,8 @@ function markerList(gm) {
     listed = onScreen.length > MARKER_LIST_LIMIT ? [] : onScreen.sort(function (a, b) { return a.y - b.y || a.x - b.x; });
     L.DomUtil.setPosition(list, min);
     list.style.width = size.x + "px"; list.style.height = size.y + "px";
-    list.setAttribute("aria-label", fill(listed.length < onScreen.length ? t.marker_list_crowded : t.marker_list, MARKER_LIST_LIMIT, t));
+    var label = listed.length < onScreen.length ? t.marker_list_crowded : listed.length ? t.marker_list : t.marker_list_empty;
+    list.setAttribute("aria-label", fill(label, MARKER_LIST_LIMIT, t));
     list.classList.remove("gm-moving");
     var options = document.createDocumentFragment();
     listed.forEach(function (item) {
@@ -73,16 +74,27 @@ function markerList(gm) {
     setActive(active && (listedItem(itemKey(active)) || nearestItem(listed, map.latLngToLayerPoint([active.lat, active.lon]))));
   }
 
+  function open(item) {
+    gm.returnFocus = item.kind === "cluster" ? null : itemKey(item); // a cluster opens no popup: the focus stays here
+    gm.activate(item);
+  }
+  // A click sent to an option: a screen reader's double-tap or a voice command ("click Tocorón"). Pointers
+  // pass through the list (pointer-events: none) to the canvas, which finds the marker under them.
+  list.addEventListener("click", function (e) {
+    var option = e.target.closest('[role="option"]'), item = option && listedItem(option.getAttribute("data-key"));
+    if (!item) return;
+    e.stopPropagation(); // the map would take it for a click on empty ground and close the popup
+    setActive(item);
+    open(item);
+  });
   list.addEventListener("keydown", function (e) {
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     var next = null, direction = ARROWS[e.key];
     if (e.key === "Escape") { map.closeTooltip(gm.tooltip); return; } // and on to the map's own Escape (arrange.js)
     if (direction) next = active ? nearestItem(listed, active, direction) || active : listed[0];
     else if (e.key === "Home" || e.key === "End") next = listed[e.key === "Home" ? 0 : listed.length - 1];
-    else if ((e.key === "Enter" || e.key === " ") && active) {
-      gm.returnFocus = active.kind === "cluster" ? null : itemKey(active); // a cluster opens no popup: the focus stays here
-      gm.activate(active);
-    } else return;
+    else if (e.key === "Enter" || e.key === " ") { if (active) open(active); } // Space never scrolls the page
+    else return;
     e.preventDefault(); // no scrolling the page
     e.stopPropagation(); // nor panning the map, had it the focus before (Leaflet's keys listen on the document)
     if (next) setActive(next);
