@@ -1,5 +1,19 @@
 /* basemap: what reads without tiles, under the markers: the region's land, state lines and city
- * names (geomap/basemap.py), each in a pane below the markers' canvas. */
+ * names (geomap/basemap.py), each in a pane below the markers' canvas; and the tiles, added later. */
+
+// The tiles' credit, from the first paint on: shown whenever the tiles can be.
+function creditTiles(map, tiles) { map.attributionControl.addAttribution(tiles.getAttribution()); }
+
+// The tile layer, once what was drawn before it has painted; then ``done``. "data-geomap-tiles" on
+// the page once the tiles in view have loaded or failed (a picture is taken then).
+function addTiles(map, tiles, done) {
+  afterPaint(function () {
+    tiles.once("load", function () { document.documentElement.setAttribute("data-geomap-tiles", "loaded"); });
+    tiles.addTo(map);
+    map.attributionControl.removeAttribution(tiles.getAttribution()); // the layer's own credit stands for it now
+    done();
+  });
+}
 
 // The basemap's panes; true when the page carries a basemap (its block follows the rows).
 function basemapPanes(map, ids, t) {

@@ -1,10 +1,11 @@
 /* main: geomap.render(map, ids), called once folium has made the Leaflet map: reads the payload
  * and adds each part; the parts share one object, gm (map, data, labels t, facilities, view, layer...).
+ * ``tiles``: the base map's tile layer (folium's, not yet on the map), if the page has tiles.
  * In steps (schedule.js), so no task holds a phone's page long: before the first paint the data,
- * the controls, then the markers; after it the basemap, the keyboard's marker list and the table. */
-function render(map, ids) {
+ * the controls, then the markers; after it the basemap, the tiles, the keyboard's marker list and the table. */
+function render(map, ids, tiles) {
   performance.mark("geomap:start");
-  var gm = { map: map, ids: ids, returnFocus: null, table: null };
+  var gm = { map: map, ids: ids, tiles: tiles || null, returnFocus: null, table: null };
   steps([function () { indexData(gm); }, function () { setUpParts(gm); }, function () { drawMarkers(gm); }], function () {
     // Everything that reads the details waits for them: the rows follow this script in the page.
     whenParsed(function () { afterPaint(function () { steps(afterFirstPaint(gm)); }); });
@@ -41,6 +42,7 @@ function indexData(gm) {
 
 // The layer and the controls (not yet drawn: the view is framed once they have their sizes).
 function setUpParts(gm) {
+  if (gm.tiles) creditTiles(gm.map, gm.tiles); // their credit from the first paint on, the tiles after it
   gm.based = basemapPanes(gm.map, gm.ids, gm.t);
   gm.layer = gm.data.options.static ? fannedLayer(gm.view) : new FacilityLayer(gm.view);
   gm.reveal = function (i, keepClosed, returnTo) { reveal(gm, i, keepClosed, returnTo); };
@@ -77,29 +79,31 @@ function drawnItems(map, layer, facilities) {
   });
 }
 
-// After the first paint, each in its own task: the basemap (a background), the keyboard's marker list, the table (in slices of its own), then the page is ready.
-// A picture has no marker list nor table (no one can reach them), and may get an inset instead.
+// After the first paint, each in its own task: the basemap (a background), a picture's inset, the
+// tiles once those have painted (their requests never hold up what the reader sees first), the
+// keyboard's marker list, the table (in slices of its own), then the page is ready. A picture has no
+// marker list nor table (no one can reach them); its tiles come once the inset has framed it for good.
 function afterFirstPaint(gm) {
-  var map = gm.map, layer = gm.layer;
-  var parts = gm.data.options.static ? [function (next) {
+  var map = gm.map, layer = gm.layer, picture = gm.data.options.static;
+  var parts = [function (next) { if (gm.based) drawBasemap(map, gm.ids, layer, next); else next(); }];
+  if (picture) parts.push(function (next) {
     if (!gm.bounds) return next();
     inset(gm, gm.bounds, gm.based, function (shown) {
       window.geomapMap.inset = shown && { items: function () { return drawnItems(shown.map, shown.layer, gm.facilities); } };
       next();
     });
-  }] : [
+  });
+  if (gm.tiles) parts.push(function (next) { addTiles(map, gm.tiles, next); });
+  if (!picture) parts.push(
     function () { gm.listMarkers(); layer.on("drawn", gm.listMarkers); },
     function () {
       gm.table = screenReaderTable(gm.facilities, gm.t, gm.reveal);
       document.querySelector("main").appendChild(gm.table); // in the landmark, with the map it speaks for
-    }
-  ];
-  return [function (next) { if (gm.based) drawBasemap(map, gm.ids, layer, next); else next(); }].concat(parts, [
-    function () {
-      performance.mark("geomap:ready");
-      document.documentElement.setAttribute("data-geomap-ready", "true");
-    }
-  ]);
+    });
+  return parts.concat([function () {
+    performance.mark("geomap:ready");
+    document.documentElement.setAttribute("data-geomap-ready", "true");
+  }]);
 }
 
 window.geomap = { render: render };
