@@ -91,9 +91,9 @@ function drawnItems(map, layer, facilities) {
 // ready. A picture has no marker list nor table (no one can reach them); its tiles come once the
 // inset has framed it for good.
 function afterFirstPaint(gm) {
-  var map = gm.map, layer = gm.layer, picture = gm.data.options.static;
+  var map = gm.map, layer = gm.layer, still = gm.data.options.static;
   var parts = [function (next) { if (gm.based) drawBasemap(map, gm.ids, layer, next); else next(); }];
-  if (picture) parts.push(function (next) {
+  if (still) parts.push(function (next) {
     if (!gm.bounds) return next();
     inset(gm, gm.bounds, gm.based, function (shown) {
       window.geomapMap.inset = shown && { items: function () { return drawnItems(shown.map, shown.layer, gm.facilities); } };
@@ -101,7 +101,7 @@ function afterFirstPaint(gm) {
     });
   });
   if (gm.tiles) parts.push(function (next) { addTiles(map, gm.tiles, next); });
-  if (!picture) parts.push(
+  if (!still) parts.push(
     function () { gm.facilities.read(); }, // the details the marker list's names and the table need
     function () { gm.listMarkers(); layer.on("drawn", gm.listMarkers); },
     function () {
