@@ -68,10 +68,13 @@ def _label(event):
 
 
 def main_thread_tasks(trace):
-    """(start ms, duration ms, label) of the renderer main thread's tasks in a DevTools trace."""
+    """(start ms, duration ms, label) of the page renderer's main-thread tasks in a DevTools trace
+    (not those of another renderer, such as chromium's own new-tab page, which may run meanwhile)."""
     events = trace["traceEvents"] if isinstance(trace, dict) else trace
     names = {(e["pid"], e["tid"]): e["args"]["name"] for e in events if e.get("name") == "thread_name"}
-    main = {key for key, name in names.items() if name == "CrRendererMain"}
+    pages = {frame["processId"] for e in events if e.get("name") == "TracingStartedInBrowser"
+             for frame in e["args"]["data"].get("frames", []) if "processId" in frame}
+    main = {key for key, name in names.items() if name == "CrRendererMain" and (not pages or key[0] in pages)}
     complete = [e for e in events if e.get("ph") == "X" and (e["pid"], e["tid"]) in main and "dur" in e]
     tasks = [e for e in complete if e["name"] == "RunTask"]
     parts = sorted((e for e in complete if e["name"] in PARTS), key=lambda e: e["ts"])

@@ -546,14 +546,16 @@ class GeomapLayer(MacroElement):
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
-        "geomap.render({{ this._parent.get_name() }}, {{ this.ids|tojson }});"
+        "geomap.render({{ this._parent.get_name() }}, {{ this.ids|tojson }}"
+        "{% if this.tiles %}, {{ this.tiles.get_name() }}{% endif %});"
         "{% endmacro %}"
     )
 
-    def __init__(self, facilities, options, head, view):
+    def __init__(self, facilities, options, head, view, tiles=None):
         super().__init__()
         self._name = "GeomapLayer"
         self.facilities, self.options, self.head, self.view = facilities, options, head, view
+        self.tiles = tiles  # the base map's tile layer, added by the page after its first paint (make_map)
         self.rows_marker = None  # see _DetailRows
         self.packed = len(facilities) <= PACK_LIMIT
         self.base = basemap(facilities)
@@ -677,10 +679,15 @@ def make_map(facilities, options=MapOptions()):
     fmap = _PinnedMap(location=[0, 0], zoom_start=2, tiles=None, prefer_canvas=False,
                       width="100%", height="100%", control_scale=False)
     fmap.options["maxZoom"] = 18  # folium passes max_zoom to tiles only
+    if options.static:  # a picture is taken once its tiles have loaded: none still fading in
+        fmap.options["fadeAnimation"] = False
     figure.add_child(fmap)
-    if options.tiles:
-        folium.TileLayer(TILE_URL, attr=TILE_ATTRIBUTION, name="OpenStreetMap", max_zoom=19).add_to(fmap)
-    fmap.add_child(GeomapLayer(facilities, options, head, view))
+    # Made by folium's script but not added to the map there (show=False): the page adds it once the
+    # headline, markers and basemap have painted, so its requests never hold up the first paint;
+    # its credit shows from the start (assets/map/basemap.js: creditTiles, addTiles).
+    tiles = options.tiles and folium.TileLayer(TILE_URL, attr=TILE_ATTRIBUTION, name="OpenStreetMap", max_zoom=19,
+                                               show=False).add_to(fmap)
+    fmap.add_child(GeomapLayer(facilities, options, head, view, tiles or None))
     return fmap
 
 

@@ -21,6 +21,10 @@ CHROMIUM = os.environ.get("GEOMAP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking", "--disable-gpu",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 READY = "html[data-geomap-ready=true]"
+#: Set once the tiles in view have loaded or failed (the page adds them after its first paint).
+TILES_LOADED = "html[data-geomap-tiles=loaded]"
+#: How long a picture with tiles waits for them (ms) before it is taken with those that arrived.
+TILES_WAIT = 15000
 #: Picture sizes for the usual posts: a link card (Open Graph, X, LinkedIn), a square and a portrait post.
 SIZES = {"og": (1200, 630), "square": (1080, 1080), "portrait": (1080, 1350)}
 #: The smallest picture (width, height): the headline, legend, inset and caption need it, shown whole
@@ -105,8 +109,8 @@ def snapshot_html(html_path, output, width=1200, height=630, tiles=False, browse
             except PlaywrightError as exc:
                 raise GeomapError(f"{html_path}: the map did not finish drawing: {str(exc).splitlines()[0]}") from exc
             if tiles:
-                with contextlib.suppress(Exception):  # draw what arrived; a slow tile server must not fail the PNG
-                    page.wait_for_load_state("networkidle", timeout=15000)
+                with contextlib.suppress(PlaywrightError):  # draw what arrived; a slow tile server must not fail the PNG
+                    page.wait_for_selector(TILES_LOADED, state="attached", timeout=TILES_WAIT)
             try:
                 with atomic_path(output, suffix=".png") as tmp:
                     page.screenshot(path=str(tmp), type="png")

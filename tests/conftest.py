@@ -117,6 +117,35 @@ class OfflinePage:
         return self.page.evaluate(ACTIVE_MARKER)
 
 
+class FakeTiles:
+    """OpenStreetMap's tile requests from ``target`` (a page or a browser context) answered with
+    256 px tiles of one colour: at once, or (``hold``) only once released, held until then."""
+
+    def __init__(self, target, colour, hold=False):
+        import io
+
+        from PIL import Image
+
+        out = io.BytesIO()
+        Image.new("RGB", (256, 256), colour).save(out, "PNG")
+        self.png, self.held, self.released = out.getvalue(), [], not hold
+        target.route("https://tile.openstreetmap.org/**", self._route)  # ahead of routes set before it
+
+    def _route(self, route):
+        if self.released:
+            self._answer(route)
+        else:
+            self.held.append(route)
+
+    def _answer(self, route):
+        route.fulfill(status=200, content_type="image/png", body=self.png)
+
+    def release(self):
+        self.released = True
+        for route in self.held:
+            self._answer(route)
+
+
 @pytest.fixture
 def offline_page(browser):
     context = browser.new_context(viewport={"width": 1200, "height": 800})

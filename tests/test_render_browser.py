@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from geomap import DEFAULT_FACILITIES
 from geomap.cli import main
 
-from conftest import REPO
+from conftest import REPO, FakeTiles
 
 # The curated dataset once it exists; the small fixture until then.
 DEFAULT_INPUT = REPO / DEFAULT_FACILITIES if (REPO / DEFAULT_FACILITIES).exists() else REPO / "tests/fixtures/small.geojson"
@@ -132,9 +132,14 @@ window.setupOrder = [];
 function record(changes) {
   changes.forEach(function (change) {
     if (change.type === "attributes") window.setupOrder.push(change.attributeName);
+    if (change.attributeName === "data-geomap-drawn") { // the credits as the first paint shows them
+      window.creditsAtDrawn = document.querySelector(".leaflet-control-attribution").textContent;
+    }
     change.addedNodes.forEach(function (added) {
       if (added.id === "gm-table") window.setupOrder.push("table");
       if (added.classList && added.classList.contains("gm-marker")) window.setupOrder.push("marker list");
+      if (added.matches && (added.matches(".gm-land") || added.querySelector(".gm-land"))) window.setupOrder.push("basemap");
+      if (added.matches && (added.matches(".leaflet-tile") || added.querySelector(".leaflet-tile"))) window.setupOrder.push("tiles");
     });
   });
 }
@@ -156,16 +161,46 @@ Object.defineProperty(window, "geomap", {
 """
 
 
+def _setup_order(page):
+    order = page.evaluate("window.setupOrder")
+    return [step for k, step in enumerate(order) if step not in order[:k]]  # each step's first time
+
+
 def test_setup_after_the_first_markers_is_split_from_them(offline_page, default_map):
     """The markers are drawn in a task after the bootstrap script's; what the first paint does not
-    need (the keyboard's marker list, table) comes after them; and the page gets ready."""
+    need (basemap, tiles, the keyboard's marker list, table) comes after them; and the page gets
+    ready. No tile is even asked for before the headline, markers and basemap are drawn, but their
+    credit is there."""
     offline_page.page.add_init_script(_RECORD_SETUP)
     page = offline_page.open(default_map)
-    order = [step for k, step in enumerate(page.evaluate("window.setupOrder"))
-             if step not in page.evaluate("window.setupOrder")[:k]]  # each step's first time
-    assert order == ["render returned", "data-geomap-drawn", "marker list", "table", "data-geomap-ready"]
+    assert _setup_order(page) == ["render returned", "data-geomap-drawn", "basemap", "tiles", "marker list", "table",
+                                  "data-geomap-ready"]
     assert page.evaluate("performance.getEntriesByName('geomap:drawn')[0].startTime"
                          " < performance.getEntriesByName('geomap:ready')[0].startTime")
+    assert "OpenStreetMap" in page.evaluate("window.creditsAtDrawn")
+    assert offline_page.errors == []
+
+
+def test_without_tiles_no_tile_layer_and_no_tile_credit(offline_page, tmp_path):
+    offline_page.page.add_init_script(_RECORD_SETUP)
+    page = offline_page.open(_no_tiles(tmp_path, DEFAULT_INPUT))
+    assert "tiles" not in _setup_order(page) and offline_page.blocked == []
+    assert "OpenStreetMap" not in page.evaluate("window.creditsAtDrawn")
+    assert "OpenStreetMap" not in page.inner_text(".leaflet-control-attribution")
+
+
+def test_tiles_load_once_added_and_the_page_says_so(offline_page, default_map):
+    """The tiles asked for are shown once they arrive, their credit once (not twice), and the page
+    marks itself ``data-geomap-tiles`` only then (a picture waits for it): held back, no mark."""
+    tiles = FakeTiles(offline_page.page, (255, 0, 255), hold=True)
+    page = offline_page.open(default_map)
+    page.wait_for_function("document.querySelectorAll('img.leaflet-tile').length > 0")
+    assert tiles.held and page.get_attribute("html", "data-geomap-tiles") is None
+    tiles.release()
+    page.wait_for_selector("html[data-geomap-tiles=loaded]", state="attached")
+    assert page.evaluate("[...document.querySelectorAll('img.leaflet-tile-loaded')].every(i => i.naturalWidth === 256)")
+    assert page.locator("img.leaflet-tile-loaded").count() > 0
+    assert page.inner_text(".leaflet-control-attribution").count("OpenStreetMap") == 1
     assert offline_page.errors == []
 
 

@@ -19,10 +19,10 @@ from geomap.history import latest_date
 from geomap.load import read_facilities
 from geomap.organisations import organisation_name
 from geomap.render import MapOptions, national_headline, write_map
-from geomap.snapshot import SIZES, SMALLEST, parse_size, picture_options, snapshot, snapshot_html
+from geomap.snapshot import SIZES, SMALLEST, TILES_LOADED, parse_size, picture_options, snapshot, snapshot_html
 from geomap.style import STATUS_COLOURS
 
-from conftest import REPO, OfflinePage
+from conftest import REPO, FakeTiles, OfflinePage
 
 SMALL = REPO / "tests/fixtures/small.geojson"
 #: Every control a reader could click, type in or open: none belongs in a picture.
@@ -258,3 +258,50 @@ def test_a_pile_too_big_for_the_page_to_fan_out_is_fanned_out_in_the_picture(ope
     fanned = {item["id"]: item for item in drawn if item["from"]}  # a neighbour the circle covers joins it
     assert {data["features"][0]["properties"]["id"], *(f"copy_{k}" for k in range(20))} <= set(fanned)
     assert {item["fan"] for item in fanned.values()} == {len(fanned)}
+
+
+class _TilesOnceWaitedFor:
+    """A browser whose pages get one-colour tiles (:class:`FakeTiles`, no network) only once the
+    picture waits for them (``snapshot.TILES_LOADED``): one taken without waiting would show none."""
+
+    def __init__(self, browser, colour):
+        self.browser, self.colour = browser, colour
+
+    def new_context(self, **options):
+        return _Context(self.browser.new_context(**options), self.colour)
+
+
+class _Context:
+    def __init__(self, context, colour):
+        self.context, self.tiles = context, FakeTiles(context, colour, hold=True)
+
+    def new_page(self):
+        return _Page(self.context.new_page(), self.tiles)
+
+    def close(self):
+        self.context.close()
+
+
+class _Page:
+    def __init__(self, page, tiles):
+        self.page, self.tiles = page, tiles
+
+    def __getattr__(self, name):
+        return getattr(self.page, name)
+
+    def wait_for_selector(self, selector, **options):
+        if selector == TILES_LOADED:
+            self.tiles.release()
+        return self.page.wait_for_selector(selector, **options)
+
+
+@pytest.mark.browser
+def test_a_picture_with_tiles_is_taken_once_they_have_loaded(browser, curated, tmp_path):
+    """The page adds its tiles after its first paint; the picture waits for them, not just for the
+    page to be ready: the sea around the land is the tiles' colour, not the map's bare background.
+    (They are held until the picture waits for them, so one that did not wait would show none.)"""
+    magenta = (255, 0, 255)
+    out = snapshot(curated, tmp_path / "tiles.png", MapOptions(tiles=True), *SIZES["og"], browser=_TilesOnceWaitedFor(browser, magenta))
+    image = Image.open(out).convert("RGB")
+    tiled = sum(count for count, colour in image.getcolors(image.width * image.height) if colour == magenta)
+    assert tiled > 0.05 * image.width * image.height

@@ -5,6 +5,13 @@
  * panel) would lie on is hidden while it is open: no control ever covers another or the popup. */
 var COMPACT_WIDTH = 700, COMPACT_HEIGHT = 560, GAP = 10, MIN_FIT = 60, SHEET_SHARE = 0.6;
 
+// The compact layout's class before the controls are built, so they are styled for the layout they
+// get: arrange() reads their sizes a task later, and a frame painted between shows no other layout.
+function compactFirst(map) {
+  var container = map.getContainer();
+  container.classList.toggle("gm-compact", container.clientWidth < COMPACT_WIDTH || container.clientHeight < COMPACT_HEIGHT);
+}
+
 function arrange(gm) {
   var map = gm.map, container = map.getContainer(), popup = gm.popup, compact = null, autopanning = false;
   map.createPane("gm-sheet", container); // outside the moving map pane, over every control

@@ -1,5 +1,19 @@
 /* basemap: what reads without tiles, under the markers: the region's land, state lines and city
- * names (geomap/basemap.py), each in a pane below the markers' canvas. */
+ * names (geomap/basemap.py), each in a pane below the markers' canvas; and the tiles, added later. */
+
+// The tiles' credit, from the first paint on: shown whenever the tiles can be.
+function creditTiles(map, tiles) { map.attributionControl.addAttribution(tiles.getAttribution()); }
+
+// The tile layer, once what was drawn before it has painted; then ``done``. "data-geomap-tiles" on
+// the page once the tiles in view have loaded or failed (a picture is taken then).
+function addTiles(map, tiles, done) {
+  afterPaint(function () {
+    tiles.once("load", function () { document.documentElement.setAttribute("data-geomap-tiles", "loaded"); });
+    tiles.addTo(map);
+    map.attributionControl.removeAttribution(tiles.getAttribution()); // the layer's own credit stands for it now
+    done();
+  });
+}
 
 // The basemap's panes; true when the page carries a basemap (its block follows the rows).
 function basemapPanes(map, ids, t) {
@@ -28,17 +42,23 @@ function decodeLine(steps, scale) {
 }
 
 // Land (filled, country borders drawn), state lines over it, then the city labels; then ``done``.
+// Each in a task of its own (unpacking the block is one too): together ~70 ms on a phone.
 function drawBasemap(map, ids, layer, done) {
-  var base = JSON.parse(blockText(ids.basemap)), scale = base.scale;
-  var land = base.land.map(function (rings) { return rings.map(function (ring) { return decodeLine(ring, scale); }); });
-  var shared = { pane: "gm-outline", interactive: false };
-  L.polygon(land, L.extend({ className: "gm-land", color: "#6b6b6b", weight: 1, fillColor: "#f2efe9", fillOpacity: 1 }, shared)).addTo(map);
-  if (base.lines.length) {
-    L.polyline(base.lines.map(function (line) { return decodeLine(line, scale); }),
-               L.extend({ className: "gm-state-lines", color: "#8c8c8c", weight: 1, dashArray: "4 3" }, shared)).addTo(map);
-  }
-  cityLabels(map, base.cities, layer);
-  done();
+  var base, shared = { pane: "gm-outline", interactive: false };
+  function lines(list) { return list.map(function (line) { return decodeLine(line, base.scale); }); }
+  steps([
+    function () { base = JSON.parse(blockText(ids.basemap)); },
+    function () {
+      var land = base.land.map(lines);
+      L.polygon(land, L.extend({ className: "gm-land", color: "#6b6b6b", weight: 1, fillColor: "#f2efe9", fillOpacity: 1 }, shared)).addTo(map);
+    },
+    function () {
+      if (base.lines.length) {
+        L.polyline(lines(base.lines), L.extend({ className: "gm-state-lines", color: "#8c8c8c", weight: 1, dashArray: "4 3" }, shared)).addTo(map);
+      }
+    },
+    function () { cityLabels(map, base.cities, layer); }
+  ], done);
 }
 
 var LABEL_SHIFT = 30; // px: how far a city's name may move off its dot, clear of the markers over it

@@ -70,14 +70,19 @@ function Facilities(data, ids) {
   this.lines = null;
 }
 
+// The detail rows' lines, unpacked from their block the first time (the page reads them in a task
+// of its own before the first thing that needs them); only once the page is parsed.
+Facilities.prototype.read = function () {
+  if (this.lines) return;
+  // Until then the rows element may hold only part of its text (callers wait with whenParsed).
+  if (document.readyState === "loading") throw new Error("geomap: details are read once the page is parsed");
+  this.lines = blockText(this.ids.rows).split("\n");
+  document.getElementById(this.ids.rows).remove(); // the lines hold the text now: the element's copy would double it
+};
+
 // One facility's details as an object (sources resolved); only once the page is parsed.
 Facilities.prototype.get = function (i) {
-  if (!this.lines) {
-    // Until then the rows element may hold only part of its text (callers wait with whenParsed).
-    if (document.readyState === "loading") throw new Error("geomap: details are read once the page is parsed");
-    this.lines = blockText(this.ids.rows).split("\n");
-    document.getElementById(this.ids.rows).remove(); // the lines hold the text now: the element's copy would double it
-  }
+  this.read();
   var row = JSON.parse(this.lines[i]), f = { index: i };
   for (var k = 0; k < this.fields.length; k++) f[this.fields[k]] = row[k];
   var state = this.states && this.states[i];

@@ -12,10 +12,14 @@ function control(position, build) {
   return new C({ position: position });
 }
 
-// The controls, in the order that stacks each corner, then the layout that keeps them apart.
+// The headline, first in its corner (its chart is much of the controls' building: a task of its own).
+function headlineControl(gm) {
+  control("topleft", function () { return headline(gm.data, gm.t); }).addTo(gm.map);
+}
+
+// The other controls, in the order that stacks each corner (arrange.js then keeps them apart).
 function controls(gm, statusCounts, scale) {
   var map = gm.map, data = gm.data, t = gm.t, timeline = data.timeline;
-  control("topleft", function () { return headline(data, t); }).addTo(map);
   control("topright", function () { return searchBox(gm.facilities, t, gm.reveal); }).addTo(map);
   // Under the search, not under the headline: the left column is the headline's and the legend's.
   map.zoomControl.remove(); // Leaflet's own is English-only; the full-screen button joins the new one
@@ -27,7 +31,6 @@ function controls(gm, statusCounts, scale) {
   if (timeline && !data.options.static) control("bottomright", function () { return timeControl(timeline.dates, data.as_of, t, timeView(gm)); }).addTo(map);
   if (L.Control.FullScreen) new L.Control.FullScreen({ position: "topright", title: t.fullscreen, titleCancel: t.fullscreen_exit }).addTo(map);
   map.attributionControl.setPrefix('<a href="https://leafletjs.com" target="_blank" rel="noopener noreferrer">Leaflet</a>');
-  if (!data.options.static) arrange(gm); // a picture is not arranged: nothing in it opens, so it shows its panels whole
 }
 
 // The map's credits (Leaflet's attribution) in a control of their own, at the very bottom right,

@@ -1,11 +1,17 @@
 /* main: geomap.render(map, ids), called once folium has made the Leaflet map: reads the payload
  * and adds each part; the parts share one object, gm (map, data, labels t, facilities, view, layer...).
- * In steps (schedule.js), so no task holds a phone's page long: before the first paint the data,
- * the controls, then the markers; after it the basemap, the keyboard's marker list and the table. */
-function render(map, ids) {
+ * ``tiles``: the base map's tile layer (folium's, not yet on the map), if the page has tiles.
+ * In steps (schedule.js), so no task holds a phone's page long: before the first paint the data, the
+ * layer, the headline, the other controls, their layout, the view, then the markers; after it the
+ * basemap, the tiles, the details, the keyboard's marker list and the table. */
+function render(map, ids, tiles) {
   performance.mark("geomap:start");
-  var gm = { map: map, ids: ids, returnFocus: null, table: null };
-  steps([function () { indexData(gm); }, function () { setUpParts(gm); }, function () { drawMarkers(gm); }], function () {
+  var gm = { map: map, ids: ids, tiles: tiles || null, returnFocus: null, table: null };
+  steps([function () { indexData(gm); }, function () { setUpParts(gm); },
+         function () { if (!gm.data.options.static) compactFirst(map); headlineControl(gm); },
+         function () { controls(gm, gm.statusCounts, gm.scale); if (gm.data.options.static) picture(gm); },
+         function () { if (!gm.data.options.static) arrange(gm); }, // a picture is not arranged: nothing in it opens, so it shows its panels whole
+         function () { frameData(gm); }, function () { drawMarkers(gm); }], function () {
     // Everything that reads the details waits for them: the rows follow this script in the page.
     whenParsed(function () { afterPaint(function () { steps(afterFirstPaint(gm)); }); });
   }, true);
@@ -39,23 +45,25 @@ function indexData(gm) {
   performance.mark("geomap:indexed");
 }
 
-// The layer and the controls (not yet drawn: the view is framed once they have their sizes).
+// The layer, its popups and panes (not yet drawn: the view is framed once the controls have their sizes).
 function setUpParts(gm) {
+  if (gm.tiles) creditTiles(gm.map, gm.tiles); // their credit from the first paint on, the tiles after it
   gm.based = basemapPanes(gm.map, gm.ids, gm.t);
   gm.layer = gm.data.options.static ? fannedLayer(gm.view) : new FacilityLayer(gm.view);
   gm.reveal = function (i, keepClosed, returnTo) { reveal(gm, i, keepClosed, returnTo); };
   popups(gm);
   if (!gm.data.options.static) markerList(gm); // no one can reach a picture's markers
-  controls(gm, gm.statusCounts, gm.scale);
-  if (gm.data.options.static) picture(gm);
+}
+
+// The data's view, clear of the controls, without animation: the markers are then drawn once, for it.
+function frameData(gm) {
+  if (gm.bounds) gm.map.fitBounds(gm.bounds, L.extend(fitPadding(gm.map), { animate: false }));
+  else gm.map.setView([0, 0], 2, { animate: false });
 }
 
 // The markers, drawn once, for the data's view; window.geomapMap for tests and benchmarks.
 function drawMarkers(gm) {
   var map = gm.map, layer = gm.layer, facilities = gm.facilities;
-  // Frame the data first, without animation, so the markers are drawn once, for the final view.
-  if (gm.bounds) map.fitBounds(gm.bounds, L.extend(fitPadding(map), { animate: false }));
-  else map.setView([0, 0], 2, { animate: false });
   layer.addTo(map);
   performance.mark("geomap:drawn");
   window.geomapMap = {
@@ -77,29 +85,33 @@ function drawnItems(map, layer, facilities) {
   });
 }
 
-// After the first paint, each in its own task: the basemap (a background), the keyboard's marker list, the table (in slices of its own), then the page is ready.
-// A picture has no marker list nor table (no one can reach them), and may get an inset instead.
+// After the first paint, each in its own task: the basemap (a background), a picture's inset, the
+// tiles once those have painted (their requests never hold up what the reader sees first), the
+// details unpacked, the keyboard's marker list, the table (in slices of its own), then the page is
+// ready. A picture has no marker list nor table (no one can reach them); its tiles come once the
+// inset has framed it for good.
 function afterFirstPaint(gm) {
-  var map = gm.map, layer = gm.layer;
-  var parts = gm.data.options.static ? [function (next) {
+  var map = gm.map, layer = gm.layer, still = gm.data.options.static;
+  var parts = [function (next) { if (gm.based) drawBasemap(map, gm.ids, layer, next); else next(); }];
+  if (still) parts.push(function (next) {
     if (!gm.bounds) return next();
     inset(gm, gm.bounds, gm.based, function (shown) {
       window.geomapMap.inset = shown && { items: function () { return drawnItems(shown.map, shown.layer, gm.facilities); } };
       next();
     });
-  }] : [
+  });
+  if (gm.tiles) parts.push(function (next) { addTiles(map, gm.tiles, next); });
+  if (!still) parts.push(
+    function () { gm.facilities.read(); }, // the details the marker list's names and the table need
     function () { gm.listMarkers(); layer.on("drawn", gm.listMarkers); },
     function () {
       gm.table = screenReaderTable(gm.facilities, gm.t, gm.reveal);
       document.querySelector("main").appendChild(gm.table); // in the landmark, with the map it speaks for
-    }
-  ];
-  return [function (next) { if (gm.based) drawBasemap(map, gm.ids, layer, next); else next(); }].concat(parts, [
-    function () {
-      performance.mark("geomap:ready");
-      document.documentElement.setAttribute("data-geomap-ready", "true");
-    }
-  ]);
+    });
+  return parts.concat([function () {
+    performance.mark("geomap:ready");
+    document.documentElement.setAttribute("data-geomap-ready", "true");
+  }]);
 }
 
 window.geomap = { render: render };
