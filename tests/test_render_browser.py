@@ -204,6 +204,23 @@ def test_tiles_load_once_added_and_the_page_says_so(offline_page, default_map):
     assert offline_page.errors == []
 
 
+def test_tiles_once_loaded_cover_the_offline_basemap(offline_page, default_map):
+    """The basemap is what shows without tiles: loaded tiles lie over its land, lines and names."""
+    FakeTiles(offline_page.page, (255, 0, 255))
+    page = offline_page.open(default_map)
+    page.wait_for_selector("html[data-geomap-tiles=loaded]", state="attached")
+    page.wait_for_function("() => [...document.querySelectorAll('img.leaflet-tile-loaded')].every(i => getComputedStyle(i).opacity === '1')")  # faded in
+    # inland Venezuela (Amazonas, the Bolívar border): land, no marker, no control on it
+    point = page.evaluate("geomapMap.map.latLngToContainerPoint([4.5, -65.5])")
+    box = page.locator("#" + page.evaluate("geomapMap.map.getContainer().id")).bounding_box()
+    x, y = box["x"] + point["x"], box["y"] + point["y"]
+    assert page.evaluate("([x, y]) => !document.elementFromPoint(x, y).closest('.leaflet-control')", [x, y])
+    from PIL import Image
+    import io
+    pixel = Image.open(io.BytesIO(page.screenshot(clip={"x": x, "y": y, "width": 1, "height": 1}))).convert("RGB").getpixel((0, 0))
+    assert pixel == (255, 0, 255)
+
+
 @pytest.mark.parametrize("locale", ["en-US", "es-VE"])
 def test_digits_grouped_as_the_locale_groups_them(offline_page, locale):
     """groupDigits (no Intl set-up before the first paint) writes what toLocaleString writes."""

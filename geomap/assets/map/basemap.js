@@ -22,11 +22,12 @@ function basemapPanes(map, ids, t) {
   return !!ids.basemap;
 }
 
-// The land's and the city names' panes, under the markers (a picture's inset has them too).
+// The land's and the city names' panes, under the tiles (Leaflet's tile pane, 200: loaded tiles cover
+// them, failed ones are hidden) and so under the markers (a picture's inset has them too).
 function makeBasemapPanes(map) {
-  map.createPane("gm-outline").style.zIndex = 250;
+  map.createPane("gm-outline").style.zIndex = 150;
   var labels = map.createPane("gm-labels");
-  labels.style.zIndex = 350; // over the land, under the markers (the overlay pane, 400)
+  labels.style.zIndex = 175; // over the land
   labels.style.pointerEvents = "none";
   labels.setAttribute("aria-hidden", "true"); // context for the eye: the table speaks for the facilities
 }
