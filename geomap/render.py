@@ -152,7 +152,8 @@ def page_script(static=False):
     :data:`PICTURE_SCRIPTS` only in a picture (``static``: a page never becomes one, 5 KB it never runs).
 
     One wrapper, so each file holds only its part's declarations, they see each other without a
-    namespace, nothing leaks but ``window.geomap`` (and the ``window.geomapMap`` tests read), and
+    namespace, nothing leaks but ``window.geomap`` (and the ``window.geomapMap`` tests read; the loader
+    adds ``window.geomapBlockText``), and
     the page has one script of its own, one CSP hash, run before the detail rows are parsed. It reads
     data blocks with the loader's ``blockText`` (:func:`loader_script`).
     """
@@ -180,8 +181,8 @@ def loader_script():
 def packed_script(text):
     """``text`` (a script) packed as a data block is (:func:`packed_block`); cached: the same few scripts
     are packed for every page."""
-    if "\r" in text:  # the parser normalises newlines, a script inserted from its text never is: one hash for both
-        raise ValueError("a script to pack holds a carriage return")
+    if "\r" in text or text.startswith("\ufeff"):  # what the parser would change in an inline script: one hash for both
+        raise ValueError("a script to pack holds a carriage return or starts with a byte-order mark")
     return packed_block(text)
 
 
@@ -245,14 +246,18 @@ def _csp_hash(text):
     """The CSP source expression matching an inline block with this text, as the browser reads it."""
     if "<!--" in text or re.search(r"</(script|style)", text, re.I):  # the parser would end or escape it elsewhere
         raise ValueError(f"an inline block holds markup the HTML parser treats specially: {text[:60]!r}")
-    source = text.replace("\r\n", "\n").replace("\r", "\n")  # the parser's newline normalisation
-    return f"'sha256-{base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()}'"
+    return _sha256_source(text.replace("\r\n", "\n").replace("\r", "\n"))  # the parser's newline normalisation
+
+
+def _sha256_source(text):
+    return f"'sha256-{base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()}'"
 
 
 @lru_cache(maxsize=32)
 def _packed_script_hash(packed):
-    """The CSP source expression matching the script the loader makes of a packed block."""
-    return _csp_hash(_unpacked(packed))
+    """The CSP source expression matching the script the loader makes of a packed block: of its text as
+    unpacked, which the parser never sees (it may hold "</script"; :func:`packed_script` refuses a CR)."""
+    return _sha256_source(_unpacked(packed))
 
 
 def content_security_policy(page, options):

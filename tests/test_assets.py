@@ -129,10 +129,15 @@ def test_packed_blocks_never_hold_markup_the_parser_would_act_on():
         assert render._unpacked(packed) == text
     page = render_html(read_facilities(SMALL), MapOptions(cluster_above=0))
     blocks = re.findall(rf'<script type="{PACKED_SCRIPT}" id="[^"]+" data-packed="deflate">([^<]*)</script>', page)
-    assert len(blocks) == 4 and "".join(blocks) in "".join(re.findall(r"<script[^>]*>(.*?)</script>", page, re.S))
+    assert len(blocks) == 4  # Leaflet, supercluster, leaflet.fullscreen, geomap's own: none cut short by the parser
+    assert [render._unpacked(block) for block in blocks] == [render.minified_js(render._vendor_text(*key), keep_licence=True)
+                                                             for key in render._SCRIPTS] + [render.page_script()]
 
 
 def test_a_script_with_a_carriage_return_is_refused_not_hashed_wrongly():
     """The parser turns a plain script's CR into LF before it is hashed; an inserted script's text is never changed."""
     with pytest.raises(ValueError, match="carriage return"):
         render.packed_script("var a = 1;\r\nvar b = 2;")
+    with pytest.raises(ValueError, match="byte-order mark"):  # which the browser's TextDecoder would drop
+        render.packed_script("\ufeffvar a = 1;")
+    assert render._packed_script_hash(render.packed_script('var a = "<!-- </script>";'))  # never parsed as markup

@@ -142,7 +142,7 @@ def test_the_page_inflater_unpacks_what_zlib_packs_and_rejects_corrupt_data():
                             input=json.dumps(cases), capture_output=True, text=True, check=True)
     unpacked = json.loads(result.stdout)
     assert unpacked[:good] == [expected for _, expected in cases[:good]]
-    assert unpacked[good:] == ["geomap: a packed data block is corrupt"] * 2
+    assert unpacked[good:] == ["geomap: a packed block is corrupt"] * 2
 
 
 def test_the_default_page_fits_its_weight_budget(tmp_path, monkeypatch):

@@ -185,7 +185,7 @@ def test_an_option_clicked_by_assistive_technology_opens_its_marker(offline_page
 def test_a_view_without_markers_says_so(offline_page, small_map):
     page = offline_page.open(small_map)
     page.evaluate("geomapMap.map.setView([-30, 20], 6, {animate: false})")  # southern Africa: no facility
-    page.wait_for_function("document.querySelectorAll('#gm-marker-list [role=option]').length === 0")
+    page.wait_for_function("() => document.querySelectorAll('#gm-marker-list [role=option]').length === 0")
     assert page.get_attribute("#gm-marker-list", "aria-label").startswith("No markers in view: zoom out")
 
 
@@ -286,7 +286,7 @@ def test_injection_corpus_shows_as_text_and_never_runs(offline_page, tmp_path):
     assert offline_page.dialogs == []
     assert offline_page.errors == []
     injected = page.evaluate("""() => ({
-        scripts: [...document.scripts].filter(s => /alert/.test(s.textContent) && ['', 'text/javascript', 'module'].includes(s.type)).length,
+        scripts: [...document.scripts].filter(s => /alert\\(/.test(s.textContent) && ['', 'text/javascript', 'module'].includes(s.type)).length,
         elements: document.querySelectorAll('img[src=x], svg[onload], b[onmouseover]').length,
         handlers: [...document.querySelectorAll('*')].filter(el => [...el.attributes].some(a => a.name.startsWith('on'))).length,
         badLinks: [...document.querySelectorAll('a')].filter(a => !/^(https?:|#)/.test(a.getAttribute('href'))).length,

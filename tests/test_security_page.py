@@ -251,6 +251,24 @@ def test_a_spliced_packed_block_is_refused_like_a_spliced_script(watched, tmp_pa
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_damaged_file_says_so_on_the_page_and_names_the_block(watched, tmp_path, lang):
+    """A file damaged in transit (Leaflet's block cut short) runs none of the scripts, which need each
+    other, and tells the reader in the page's language, not with a blank page."""
+    out = tmp_path / "map.html"
+    write_map(read_facilities(SMALL), out, MapOptions(tiles=False, lang=lang))
+    text = out.read_text("utf-8")
+    end = text.index("</script>", text.index('id="gm-js-leaflet" data-packed="deflate">'))
+    out.write_text(text[:end - 2000] + text[end:], "utf-8")
+    page = watched.page
+    page.goto(out.resolve().as_uri())
+    notice = page.wait_for_selector("main > p.gm-damaged[role=alert]")
+    assert notice.inner_text().startswith({"en": "This map file is damaged", "es": "Este archivo del mapa está dañado"}[lang])
+    assert any("the packed block #gm-js-leaflet is corrupt" in error for error in watched.errors)
+    assert page.evaluate("typeof L") == "undefined" and watched.violations() == []
+
+
+@pytest.mark.browser
 def test_cdn_page_loads_only_its_pinned_files(browser, tmp_path):
     vendor = REPO / "geomap/assets"
     serve = {entry["cdn"]: (vendor / entry["path"]).read_bytes() for entry in manifest().values() if "cdn" in entry}

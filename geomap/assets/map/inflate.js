@@ -10,7 +10,7 @@ var DIST_BASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257,
 var DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
 var CODE_LENGTH_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
-function corruptBlock() { throw new Error("geomap: a packed data block is corrupt"); }
+function corruptBlock() { throw new Error("geomap: a packed block is corrupt"); }
 
 // At least ``n`` bits in the buffer (zeros past the end: a code's lookup may peek beyond the last byte).
 function fillBits(s, n) {
@@ -175,7 +175,12 @@ function base85Bytes(text) {
 function nodeText(node) {
   var text = node.textContent;
   if (node.getAttribute("data-packed") !== "deflate") return text;
-  return new TextDecoder().decode(inflate(base85Bytes(text)));
+  try {
+    // ignoreBOM: a leading U+FEFF stays, as Python's unpacking (and the policy's hash of a script) keeps it
+    return new TextDecoder("utf-8", { ignoreBOM: true }).decode(inflate(base85Bytes(text)));
+  } catch (e) {
+    throw new Error("geomap: the packed block #" + node.id + " is corrupt (the file was damaged in transit): " + e.message);
+  }
 }
 
 // The text of the data block ``id``.
@@ -183,11 +188,28 @@ function blockText(id) { return nodeText(document.getElementById(id)); }
 
 // The packed scripts parsed so far (render.PACKED_SCRIPT blocks), in order, each in its block's place as an inline
 // script of the unpacked text: the policy allows that text by its hash, and it runs as it is inserted.
+// A damaged file (a block cut short or altered in transit) runs none of them and says so on the page,
+// in its language: each needs the ones before it (Leaflet first).
 function runPackedScripts(type) {
-  var blocks = document.querySelectorAll('script[type="' + type + '"]');
-  for (var k = 0; k < blocks.length; k++) {
+  var blocks = document.querySelectorAll('script[type="' + type + '"]'), texts = [];
+  try {
+    for (var k = 0; k < blocks.length; k++) texts.push(nodeText(blocks[k]));
+  } catch (e) {
+    document.addEventListener("DOMContentLoaded", function () { showDamaged(); });
+    throw e;
+  }
+  for (k = 0; k < blocks.length; k++) {
     var script = document.createElement("script");
-    script.text = nodeText(blocks[k]);
+    script.text = texts[k];
     blocks[k].parentNode.replaceChild(script, blocks[k]);
   }
+}
+
+function showDamaged() {
+  var spanish = document.documentElement.lang === "es", notice = document.createElement("p");
+  notice.setAttribute("role", "alert");
+  notice.className = "gm-damaged";
+  notice.textContent = spanish ? "Este archivo del mapa está dañado y no puede mostrarse. Descárguelo de nuevo."
+                               : "This map file is damaged and cannot be shown. Download it again.";
+  (document.querySelector("main") || document.body).prepend(notice);
 }
