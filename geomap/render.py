@@ -58,8 +58,10 @@ _STYLES = [("leaflet", "leaflet.css"), ("leaflet.fullscreen", "Control.FullScree
 _SCRIPTS = [("leaflet", "leaflet.js"), ("supercluster", "supercluster.min.js"),
             ("leaflet.fullscreen", "Control.FullScreen.umd.js")]
 _CLUSTER_SCRIPT = ("supercluster", "supercluster.min.js")
-#: The page's loader, its one plain inline script of its own (:func:`loader_script`): it unpacks the others.
+#: The page's loader, a plain inline script of its own (:func:`loader_script`): it unpacks the others.
 LOADER_SCRIPT = "inflate"
+#: The page's first script, plain: a damaged file says so on the page (:func:`guard_script`).
+GUARD_SCRIPT = "guard"
 #: The page's own script: the other parts of the map under ``assets/map/``, in this order (README "Layout").
 PAGE_SCRIPTS = ("core", "schedule", "canvas", "clusters", "charts", "popup", "legend", "search", "table",
                 "timeline", "headline", "keyboard", "layout", "arrange", "basemap", "snapshot", "main")
@@ -169,8 +171,14 @@ def _map_part(name):
 PACKED_SCRIPT = "application/x-geomap-script"
 
 
+def guard_script():
+    """The page's first script (``guard.js``), before the packed blocks, so that it runs even in a file cut
+    short inside them: a damaged file then says so on the page instead of drawing nothing."""
+    return '(function () {\n"use strict";\n' + _map_part(GUARD_SCRIPT) + "})();\n"
+
+
 def loader_script():
-    """The page's one plain inline script of its own (``inflate.js``), after the packed scripts' blocks:
+    """The page's plain inline script of its own (``inflate.js``), after the packed scripts' blocks:
     it runs them in order (:data:`PACKED_SCRIPT`) and hands the page script its ``blockText``, the
     one global it sets. Synchronous, so they have all run before the parser reaches the map's script."""
     return ('(function () {\n"use strict";\n' + _map_part(LOADER_SCRIPT) +
@@ -222,6 +230,7 @@ def _head_assets(cdn, clustered, static):
         else:
             parts.append(f"<style>/* {package} {entry['version']} */\n{_inline_css(package, name)}</style>")
     parts.append(f"<style>{minified_css(_assets().joinpath('geomap.css').read_text('utf-8'))}</style>")
+    parts.append(f"<script>{guard_script()}</script>")
     for package, name in vendored_scripts(clustered):
         entry = manifest()[(package, name)]
         if cdn:

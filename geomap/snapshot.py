@@ -108,7 +108,7 @@ def snapshot_html(html_path, output, width=1200, height=630, tiles=False, browse
                 page.wait_for_selector(READY, state="attached", timeout=60000)
             except PlaywrightError as exc:
                 raise GeomapError(f"{html_path}: the map did not finish drawing: {str(exc).splitlines()[0]}") from exc
-            if tiles:
+            if tiles and page.get_attribute("html", "data-geomap-tiles") == "pending":  # a page with tiles, some asked for
                 with contextlib.suppress(PlaywrightError):  # draw what arrived; a slow tile server must not fail the PNG
                     page.wait_for_selector(TILES_LOADED, state="attached", timeout=TILES_WAIT)
             try:

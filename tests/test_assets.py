@@ -10,7 +10,7 @@ import pytest
 
 from geomap.load import read_facilities
 from geomap import render
-from geomap.render import (LOADER_SCRIPT, PACKED_SCRIPT, PAGE_SCRIPTS, PICTURE_SCRIPTS, MapOptions, block_text, loader_script,
+from geomap.render import (GUARD_SCRIPT, LOADER_SCRIPT, PACKED_SCRIPT, PAGE_SCRIPTS, PICTURE_SCRIPTS, MapOptions, block_text, guard_script, loader_script,
                            minified_js, page_scripts, render_html)
 
 from conftest import REPO
@@ -58,14 +58,17 @@ def _walk(folder):
 @pytest.mark.parametrize("static", [False, True], ids=["page", "picture"])
 def test_every_part_of_the_page_script_is_inlined_once_in_order_in_one_script(static):
     parts = resources.files("geomap").joinpath("assets", "map")
-    assert sorted((LOADER_SCRIPT, *PAGE_SCRIPTS)) == sorted(p.name[:-3] for p in parts.iterdir() if p.name.endswith(".js"))
-    texts = {name: minified_js(parts.joinpath(f"{name}.js").read_text("utf-8")) for name in (LOADER_SCRIPT, *PAGE_SCRIPTS)}
+    assert sorted((GUARD_SCRIPT, LOADER_SCRIPT, *PAGE_SCRIPTS)) == sorted(p.name[:-3] for p in parts.iterdir() if p.name.endswith(".js"))
+    texts = {name: minified_js(parts.joinpath(f"{name}.js").read_text("utf-8")) for name in (GUARD_SCRIPT, LOADER_SCRIPT, *PAGE_SCRIPTS)}
     page = render_html(read_facilities(SMALL), MapOptions(static=static))
     own = [block for block in page_scripts(page) if texts["core"] in block]
     assert len(own) == 1  # one block, one CSP hash
     loader = [block for block in page_scripts(page) if texts[LOADER_SCRIPT] in block]
-    assert loader == [loader_script()] and f"<script>{loader[0]}</script>" in page  # the one plain script of its own
-    assert texts[LOADER_SCRIPT] not in own[0]
+    assert loader == [loader_script()] and f"<script>{loader[0]}</script>" in page  # plain, as is the guard before it
+    assert [block for block in page_scripts(page) if texts[GUARD_SCRIPT] in block] == [guard_script()]
+    assert texts[LOADER_SCRIPT] not in own[0] and texts[GUARD_SCRIPT] not in own[0]
+    # the guard first, before any packed block: it runs in a file cut short inside them
+    assert page.index(f"<script>{guard_script()}</script>") < page.index(f'type="{PACKED_SCRIPT}"')
     shown = [name for name in PAGE_SCRIPTS if static or name not in PICTURE_SCRIPTS]  # a page never turns into a picture
     positions = [own[0].find(texts[name]) for name in shown]
     assert -1 not in positions and positions == sorted(positions), dict(zip(shown, positions))
@@ -90,7 +93,7 @@ def test_no_two_parts_of_the_page_script_declare_one_name():
 def test_the_readme_layout_lists_the_page_script_in_order():
     layout = (REPO / "README.md").read_text("utf-8").split("## Layout", 1)[1].split("\n## ", 1)[0]
     listed = re.findall(r"^\s+(\w+)\.js\s", layout, re.M)
-    assert listed == [LOADER_SCRIPT, *PAGE_SCRIPTS]
+    assert listed == [GUARD_SCRIPT, LOADER_SCRIPT, *PAGE_SCRIPTS]
 
 
 @pytest.mark.parametrize("cdn", [False, True], ids=["inline", "cdn"])

@@ -191,11 +191,11 @@ def test_without_tiles_no_tile_layer_and_no_tile_credit(offline_page, tmp_path):
 
 def test_tiles_load_once_added_and_the_page_says_so(offline_page, default_map):
     """The tiles asked for are shown once they arrive, their credit once (not twice), and the page
-    marks itself ``data-geomap-tiles`` only then (a picture waits for it): held back, no mark."""
+    marks itself ``data-geomap-tiles="loaded"`` only then (a picture waits for it): held back, "pending"."""
     tiles = FakeTiles(offline_page.page, (255, 0, 255), hold=True)
     page = offline_page.open(default_map)
     page.wait_for_function("document.querySelectorAll('img.leaflet-tile').length > 0")
-    assert tiles.held and page.get_attribute("html", "data-geomap-tiles") is None
+    assert tiles.held and page.get_attribute("html", "data-geomap-tiles") == "pending"
     tiles.release()
     page.wait_for_selector("html[data-geomap-tiles=loaded]", state="attached")
     assert page.evaluate("[...document.querySelectorAll('img.leaflet-tile-loaded')].every(i => i.naturalWidth === 256)")

@@ -92,7 +92,7 @@ def test_every_inline_script_and_style_is_hashed_and_nothing_else_is_allowed(opt
     scripts = [b for b in parser.blocks if _executable(b)]
     styles = [b for b in parser.blocks if b["tag"] == "style"]
     data = [b for b in parser.blocks if b["tag"] == "script" and not _executable(b)]
-    assert len(scripts) == 3 and len(styles) >= 4  # folium's switches, the loader, the map's script
+    assert len(scripts) == 4 and len(styles) >= 4  # folium's switches, the guard, the loader, the map's script
     assert {b["attrs"]["type"] for b in data} == {"application/json", "application/x-ndjson", PACKED_SCRIPT}
     packed = [b for b in data if b["attrs"]["type"] == PACKED_SCRIPT]
     assert [b["attrs"]["id"] for b in packed] == ["gm-js-leaflet", "gm-js-leaflet-fullscreen", "gm-js-page"]
@@ -253,19 +253,27 @@ def test_a_spliced_packed_block_is_refused_like_a_spliced_script(watched, tmp_pa
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_a_damaged_file_says_so_on_the_page_and_names_the_block(watched, tmp_path, lang):
-    """A file damaged in transit (Leaflet's block cut short) runs none of the scripts, which need each
-    other, and tells the reader in the page's language, not with a blank page."""
+    """A file damaged in transit tells the reader so in the page's language, not with a blank page:
+    Leaflet's block cut short in the middle (the loader runs none of the scripts, which need each other),
+    the file cut off inside Leaflet's block (the loader never arrives) or inside the detail rows."""
     out = tmp_path / "map.html"
     write_map(read_facilities(SMALL), out, MapOptions(tiles=False, lang=lang))
     text = out.read_text("utf-8")
     end = text.index("</script>", text.index('id="gm-js-leaflet" data-packed="deflate">'))
-    out.write_text(text[:end - 2000] + text[end:], "utf-8")
+    rows = text.index('id="gm-rows"')
+    damaged = {"gm-js-leaflet is corrupt": text[:end - 2000] + text[end:], None: text[:end - 2000],
+               "gm-basemap is missing": text[:rows - 30]}
     page = watched.page
-    page.goto(out.resolve().as_uri())
-    notice = page.wait_for_selector("main > p.gm-damaged[role=alert]")
-    assert notice.inner_text().startswith({"en": "This map file is damaged", "es": "Este archivo del mapa está dañado"}[lang])
-    assert any("the packed block #gm-js-leaflet is corrupt" in error for error in watched.errors)
-    assert page.evaluate("typeof L") == "undefined" and watched.violations() == []
+    for error, damaged_text in damaged.items():
+        out.write_text(damaged_text, "utf-8")
+        watched.errors.clear()
+        page.goto(out.resolve().as_uri())
+        notice = page.wait_for_selector("p.gm-damaged[role=alert]")  # in <main>, or <body> if cut before it
+        assert notice.inner_text().startswith({"en": "This map file is damaged", "es": "Este archivo del mapa está dañado"}[lang])
+        assert page.locator(".gm-damaged").count() == 1
+        if error:
+            assert any(f"block #{error}" in message for message in watched.errors), watched.errors
+        assert watched.violations() == []
 
 
 @pytest.mark.browser

@@ -5,11 +5,14 @@
 function creditTiles(map, tiles) { map.attributionControl.addAttribution(tiles.getAttribution()); }
 
 // The tile layer, once what was drawn before it has painted; then ``done``. "data-geomap-tiles" on
-// the page once the tiles in view have loaded or failed (a picture is taken then).
+// the page: "pending", then "loaded" once the tiles in view have loaded or failed (a picture is taken then).
 function addTiles(map, tiles, done) {
   afterPaint(function () {
-    tiles.once("load", function () { document.documentElement.setAttribute("data-geomap-tiles", "loaded"); });
-    tiles.addTo(map);
+    function mark(state) { document.documentElement.setAttribute("data-geomap-tiles", state); }
+    mark("pending");
+    tiles.once("load", function () { mark("loaded"); });
+    tiles.addTo(map).bringToBack(); // under any tile layer of a notebook's own, as it was when folium added it first
+    if (!tiles.isLoading()) mark("loaded"); // a view that asks for no tile: Leaflet fires no "load"
     map.attributionControl.removeAttribution(tiles.getAttribution()); // the layer's own credit stands for it now
     done();
   });

@@ -176,40 +176,29 @@ function nodeText(node) {
   var text = node.textContent;
   if (node.getAttribute("data-packed") !== "deflate") return text;
   try {
-    // ignoreBOM: a leading U+FEFF stays, as Python's unpacking (and the policy's hash of a script) keeps it
-    return new TextDecoder("utf-8", { ignoreBOM: true }).decode(inflate(base85Bytes(text)));
+    // as Python unpacks it: invalid UTF-8 is damage, a leading U+FEFF stays
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(inflate(base85Bytes(text)));
   } catch (e) {
     throw new Error("geomap: the packed block #" + node.id + " is corrupt (the file was damaged in transit): " + e.message);
   }
 }
 
 // The text of the data block ``id``.
-function blockText(id) { return nodeText(document.getElementById(id)); }
+function blockText(id) {
+  var node = document.getElementById(id);
+  if (!node) throw new Error("geomap: the block #" + id + " is missing (the file was cut short)");
+  return nodeText(node);
+}
 
 // The packed scripts parsed so far (render.PACKED_SCRIPT blocks), in order, each in its block's place as an inline
 // script of the unpacked text: the policy allows that text by its hash, and it runs as it is inserted.
-// A damaged file (a block cut short or altered in transit) runs none of them and says so on the page,
-// in its language: each needs the ones before it (Leaflet first).
+// All of them or none (a damaged file, guard.js says so): each needs the ones before it (Leaflet first).
 function runPackedScripts(type) {
   var blocks = document.querySelectorAll('script[type="' + type + '"]'), texts = [];
-  try {
-    for (var k = 0; k < blocks.length; k++) texts.push(nodeText(blocks[k]));
-  } catch (e) {
-    document.addEventListener("DOMContentLoaded", function () { showDamaged(); });
-    throw e;
-  }
+  for (var k = 0; k < blocks.length; k++) texts.push(nodeText(blocks[k]));
   for (k = 0; k < blocks.length; k++) {
     var script = document.createElement("script");
     script.text = texts[k];
     blocks[k].parentNode.replaceChild(script, blocks[k]);
   }
-}
-
-function showDamaged() {
-  var spanish = document.documentElement.lang === "es", notice = document.createElement("p");
-  notice.setAttribute("role", "alert");
-  notice.className = "gm-damaged";
-  notice.textContent = spanish ? "Este archivo del mapa está dañado y no puede mostrarse. Descárguelo de nuevo."
-                               : "This map file is damaged and cannot be shown. Download it again.";
-  (document.querySelector("main") || document.body).prepend(notice);
 }

@@ -81,7 +81,8 @@ function markerList(gm) {
   // A click sent to an option: a screen reader's double-tap or a voice command ("click Tocorón"). Pointers
   // pass through the list (pointer-events: none) to the canvas, which finds the marker under them.
   list.addEventListener("click", function (e) {
-    var option = e.target.closest('[role="option"]'), item = option && listedItem(option.getAttribute("data-key"));
+    var option = e.target.closest('[role="option"]');
+    var item = option ? listedItem(option.getAttribute("data-key")) : e.target === list ? active : null; // the list: its active one
     if (!item) return;
     e.stopPropagation(); // the map would take it for a click on empty ground and close the popup
     setActive(item);

@@ -1,4 +1,4 @@
-/* main: geomap.render(map, ids), called once folium has made the Leaflet map: reads the payload
+/* main: geomap.render(map, ids, tiles), called once folium has made the Leaflet map: reads the payload
  * and adds each part; the parts share one object, gm (map, data, labels t, facilities, view, layer...).
  * ``tiles``: the base map's tile layer (folium's, not yet on the map), if the page has tiles.
  * In steps (schedule.js), so no task holds a phone's page long: before the first paint the data, the
